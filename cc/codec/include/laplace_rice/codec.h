@@ -1,0 +1,128 @@
+// laplace_rice codec: the run-length Rice/Gamma bitstream of one coding unit.
+//
+// This header is the whole public C++ API of the codec library
+// (`LaplaceRice::codec`). It needs nothing but the C++17 standard library.
+// The bit format is specified in FORMAT.md at the top of the repository.
+//
+// A coding unit is a sequence of `count` values in row-major order. Encoding
+// turns it into a byte string; decoding needs the same CodeParams and the
+// same `count`, which the string does not carry.
+//
+// Errors are returned as `Status` values; nothing in this API throws.
+#ifndef LAPLACE_RICE_CODEC_H_
+#define LAPLACE_RICE_CODEC_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+namespace laplace_rice {
+
+inline constexpr int kVersionMajor = 1;
+inline constexpr int kVersionMinor = 0;
+inline constexpr int kVersionPatch = 0;
+
+// Largest Rice parameter: the codes carry 32-bit integers, so a larger k
+// would only write zero bits.
+inline constexpr int kMaxRiceParameter = 31;
+
+// Largest number of values in one coding unit: run lengths are coded as
+// 32-bit integers (gamma codes `r + 1`, which must stay below 2^31).
+inline constexpr uint64_t kMaxUnitSize = (uint64_t{1} << 31) - 2;
+
+// The three code parameters. They are not stored in the string: encoder and
+// decoder must agree on them.
+struct CodeParams {
+  // k >= 0: run lengths use the Rice code with parameter k; negative: gamma.
+  int run_length_code = -1;
+  // k >= 0: magnitudes use the Rice code with parameter k; negative: gamma.
+  int magnitude_code = 0;
+  // Also code the lengths of runs of non-zeros.
+  bool use_run_length_for_non_zeros = false;
+};
+
+enum class ErrorCode {
+  kOk = 0,
+  kInvalidArgument = 1,  // bad parameters, values or sizes from the caller
+  kDataLoss = 2,         // a malformed (truncated, corrupt, hostile) string
+};
+
+// The result of an operation: ok, or an error code with a message.
+class Status {
+ public:
+  Status() = default;
+  static Status InvalidArgument(std::string message) {
+    return Status(ErrorCode::kInvalidArgument, std::move(message));
+  }
+  static Status DataLoss(std::string message) {
+    return Status(ErrorCode::kDataLoss, std::move(message));
+  }
+
+  bool ok() const { return code_ == ErrorCode::kOk; }
+  ErrorCode code() const { return code_; }
+  const std::string& message() const { return message_; }
+
+ private:
+  Status(ErrorCode code, std::string message)
+      : code_(code), message_(std::move(message)) {}
+
+  ErrorCode code_ = ErrorCode::kOk;
+  std::string message_;
+};
+
+// InvalidArgument if a Rice parameter exceeds kMaxRiceParameter.
+Status ValidateParams(const CodeParams& params);
+
+// InvalidArgument if `count` exceeds kMaxUnitSize.
+Status ValidateUnitSize(uint64_t count);
+
+// Bytes of a string holding `bits` bits (the last byte zero-padded).
+inline constexpr uint64_t BytesForBits(uint64_t bits) { return (bits + 7) / 8; }
+
+// ---- Counting: the exact encoded length in bits, without writing. ----
+//
+// The float and double forms quantize each value by rounding half to even
+// (as tf.round does) and fail with InvalidArgument on NaN, infinities and
+// values whose rounding falls outside int32.
+Status CountBits(const int32_t* values, size_t count, const CodeParams& params,
+                 uint64_t* bits);
+Status CountBits(const float* values, size_t count, const CodeParams& params,
+                 uint64_t* bits);
+Status CountBits(const double* values, size_t count, const CodeParams& params,
+                 uint64_t* bits);
+
+// ---- Encoding into a caller's buffer. ----
+//
+// `out_size` must be exactly BytesForBits(CountBits(...)) for the same
+// values; the encoder writes every byte of `out` once and never past it.
+// The float and double forms expect values that CountBits accepted.
+Status EncodeInto(const int32_t* values, size_t count,
+                  const CodeParams& params, uint8_t* out, size_t out_size);
+Status EncodeInto(const float* values, size_t count, const CodeParams& params,
+                  uint8_t* out, size_t out_size);
+Status EncodeInto(const double* values, size_t count, const CodeParams& params,
+                  uint8_t* out, size_t out_size);
+
+// ---- Encoding into a std::string (counts, then writes once). ----
+Status Encode(const int32_t* values, size_t count, const CodeParams& params,
+              std::string* out);
+Status Encode(const float* values, size_t count, const CodeParams& params,
+              std::string* out);
+Status Encode(const double* values, size_t count, const CodeParams& params,
+              std::string* out);
+
+// ---- Decoding. ----
+//
+// Decodes `size` bytes into exactly `count` values at `out`. Returns
+// DataLoss when the string is malformed: it runs out of bits, a run passes
+// the end of the unit, a gamma prefix is longer than 30 zero bits, or a
+// decoded integer overflows 32 bits. Never reads outside `data[0, size)` or
+// writes outside `out[0, count)`; on error `out` holds unspecified values.
+// Padding bits (and bytes) after the last code are ignored.
+Status Decode(const uint8_t* data, size_t size, const CodeParams& params,
+              int32_t* out, size_t count);
+
+}  // namespace laplace_rice
+
+#endif  // LAPLACE_RICE_CODEC_H_

@@ -1,0 +1,149 @@
+// Bit containers for the little-endian, LSB-first bitstream of FORMAT.md.
+// Internal to the codec library.
+//
+// Both keep a 64-bit accumulator and touch memory eight bytes at a time; the
+// last bytes of a buffer go through a bounds-checked slow path, so neither
+// ever reads or writes outside the buffer it was given.
+#ifndef LAPLACE_RICE_CODEC_SRC_BIT_IO_H_
+#define LAPLACE_RICE_CODEC_SRC_BIT_IO_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace laplace_rice {
+namespace internal {
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "the bit containers load and store little-endian words");
+
+// Bits one Write() call may append (the accumulator keeps < 8 pending bits).
+inline constexpr int kMaxWriteBits = 56;
+
+inline int CountTrailingZeros(uint64_t word) { return __builtin_ctzll(word); }
+
+// Number of bits needed to write `value` (> 0): 1 + floor(log2(value)).
+inline int BitWidth(uint32_t value) { return 32 - __builtin_clz(value); }
+
+class BitWriter {
+ public:
+  BitWriter(uint8_t* begin, size_t size)
+      : next_(begin), end_(begin + size) {}
+
+  // Appends the low `count` (<= kMaxWriteBits) bits of `bits`, least
+  // significant first. Bits of `bits` above `count` must be zero.
+  void Write(uint64_t bits, int count) {
+    pending_ |= bits << pending_count_;
+    pending_count_ += count;
+    const int whole_bytes = pending_count_ >> 3;
+    if (end_ - next_ >= 8) {
+      std::memcpy(next_, &pending_, 8);
+    } else {
+      StoreTail(whole_bytes);
+    }
+    next_ += whole_bytes;
+    pending_count_ &= 7;
+    // At most 7 + 56 = 63 bits were pending, so the shift stays below 64.
+    pending_ >>= whole_bytes * 8;
+  }
+
+  // Appends `count` zero bits, for any count.
+  void WriteZeros(uint64_t count) {
+    while (count > kMaxWriteBits) {
+      Write(0, kMaxWriteBits);
+      count -= kMaxWriteBits;
+    }
+    Write(0, static_cast<int>(count));
+  }
+
+  // Writes the pending bits (zero-padded to a byte). Returns false if the
+  // bits written did not fill the buffer exactly.
+  bool Finish() {
+    if (pending_count_ > 0) {
+      StoreTail(1);
+      ++next_;
+    }
+    return !overflowed_ && next_ == end_;
+  }
+
+ private:
+  // Stores as many bytes of `pending_` as fit before `end_` (at least
+  // `needed` of them must fit, or the writer records an overflow).
+  void StoreTail(int needed) {
+    const ptrdiff_t room = end_ - next_;
+    if (room < needed) overflowed_ = true;
+    if (room > 0) {
+      const size_t n = room < 8 ? static_cast<size_t>(room) : 8;
+      std::memcpy(next_, &pending_, n);
+    }
+    if (room < needed) next_ = end_ - needed;  // keep next_ <= end_ after +=
+  }
+
+  uint8_t* next_;
+  uint8_t* const end_;
+  uint64_t pending_ = 0;
+  int pending_count_ = 0;
+  bool overflowed_ = false;
+};
+
+class BitReader {
+ public:
+  BitReader(const uint8_t* data, size_t size)
+      : data_(data), size_(size), total_bits_(uint64_t{size} * 8) {}
+
+  // The next 57 or more bits, LSB first (zeros past the end of the data).
+  uint64_t Peek() const {
+    const uint64_t byte = position_ >> 3;
+    uint64_t word = 0;
+    if (byte + 8 <= size_) {
+      std::memcpy(&word, data_ + byte, 8);
+    } else if (byte < size_) {
+      std::memcpy(&word, data_ + byte, size_ - byte);
+    }
+    return word >> (position_ & 7);
+  }
+
+  // Consumes `count` bits; reading past the end is caught by Overrun().
+  void Skip(uint64_t count) { position_ += count; }
+
+  // Reads `count` (<= 56) bits as an unsigned integer.
+  uint64_t Read(int count) {
+    const uint64_t bits = Peek() & ((uint64_t{1} << count) - 1);
+    position_ += count;
+    return bits;
+  }
+
+  // Reads a run of zero bits and the 1 bit that ends it; returns the number
+  // of zero bits, or `limit + 1` once the run exceeds `limit` (the caller
+  // reports the error). Stops early at the end of the data.
+  uint64_t ReadUnary(uint64_t limit) {
+    uint64_t zeros = 0;
+    for (;;) {
+      const uint64_t word = Peek();
+      const uint64_t low = word & ((uint64_t{1} << kMaxWriteBits) - 1);
+      if (low != 0) {
+        const int run = CountTrailingZeros(low);
+        zeros += run;
+        position_ += run + 1;
+        return zeros > limit ? limit + 1 : zeros;
+      }
+      zeros += kMaxWriteBits;
+      position_ += kMaxWriteBits;
+      if (zeros > limit || position_ > total_bits_) return limit + 1;
+    }
+  }
+
+  // True once more bits were consumed than the data holds.
+  bool Overrun() const { return position_ > total_bits_; }
+
+ private:
+  const uint8_t* const data_;
+  const size_t size_;
+  const uint64_t total_bits_;
+  uint64_t position_ = 0;
+};
+
+}  // namespace internal
+}  // namespace laplace_rice
+
+#endif  // LAPLACE_RICE_CODEC_SRC_BIT_IO_H_

@@ -1,0 +1,343 @@
+// Unit tests of the codec library (cc/codec) against FORMAT.md and the
+// reference's golden vectors.
+#include <cmath>
+#include <cstdint>
+#include <fstream>
+#include <limits>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "laplace_rice/codec.h"
+
+namespace laplace_rice {
+namespace {
+
+constexpr int32_t kMin = std::numeric_limits<int32_t>::min();
+constexpr int32_t kMax = std::numeric_limits<int32_t>::max();
+
+std::string ToHex(const std::string& bytes) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : bytes) {
+    hex += kDigits[c >> 4];
+    hex += kDigits[c & 15];
+  }
+  return hex;
+}
+
+std::string EncodeOrDie(const std::vector<int32_t>& values,
+                        const CodeParams& params) {
+  std::string out;
+  const Status status = Encode(values.data(), values.size(), params, &out);
+  EXPECT_TRUE(status.ok()) << status.message();
+  return out;
+}
+
+Status DecodeString(const std::string& code, const CodeParams& params,
+                    std::vector<int32_t>* out) {
+  return Decode(reinterpret_cast<const uint8_t*>(code.data()), code.size(),
+                params, out->data(), out->size());
+}
+
+std::vector<CodeParams> AllParams() {
+  std::vector<CodeParams> all;
+  for (int run_length_code : {-1, 0, 1, 2, 5, 13, 31}) {
+    for (int magnitude_code : {-1, 0, 1, 3, 7, 20, 31}) {
+      for (bool non_zeros : {false, true}) {
+        all.push_back({run_length_code, magnitude_code, non_zeros});
+      }
+    }
+  }
+  return all;
+}
+
+// Rice magnitudes with a small k write |v| >> k zero bits: huge values would
+// make strings of hundreds of MB. Those params get small values only.
+bool CarriesHugeValuesCheaply(const CodeParams& p) {
+  return p.magnitude_code < 0 || p.magnitude_code >= 20;
+}
+
+std::string Describe(const CodeParams& p) {
+  std::ostringstream s;
+  s << "run_length_code=" << p.run_length_code
+    << " magnitude_code=" << p.magnitude_code
+    << " use_run_length_for_non_zeros=" << p.use_run_length_for_non_zeros;
+  return s.str();
+}
+
+// Expected decode of `values`: the gamma code writes INT32_MIN as -INT32_MAX.
+std::vector<int32_t> Expected(std::vector<int32_t> values,
+                              const CodeParams& params) {
+  if (params.magnitude_code < 0) {
+    for (int32_t& v : values) {
+      if (v == kMin) v = -kMax;
+    }
+  }
+  return values;
+}
+
+void ExpectRoundTrip(const std::vector<int32_t>& values,
+                     const CodeParams& params) {
+  const std::string code = EncodeOrDie(values, params);
+  uint64_t bits = 0;
+  ASSERT_TRUE(CountBits(values.data(), values.size(), params, &bits).ok());
+  EXPECT_EQ(BytesForBits(bits), code.size()) << Describe(params);
+  std::vector<int32_t> decoded(values.size(), 12345);
+  const Status status = DecodeString(code, params, &decoded);
+  ASSERT_TRUE(status.ok()) << status.message() << " " << Describe(params);
+  EXPECT_EQ(decoded, Expected(values, params)) << Describe(params);
+}
+
+TEST(CodecTest, HandComputedBits) {
+  // Gamma(3) = 0 1 1, then sign 1 and Rice(2, 0) = 0 0 1: 0b1001110.
+  EXPECT_EQ(EncodeOrDie({0, 0, 3}, CodeParams{}), std::string("\x4e", 1));
+  // Rice run lengths, k = 1: Rice(0,1) = 1 0; sign 0, Gamma(1) = 1.
+  EXPECT_EQ(EncodeOrDie({-1}, CodeParams{1, -1, false}),
+            std::string("\x09", 1));
+  // A single zero, gamma run: Gamma(2) = 0 1 0.
+  EXPECT_EQ(EncodeOrDie({0}, CodeParams{}), std::string("\x02", 1));
+}
+
+TEST(CodecTest, EmptyUnitIsEmptyString) {
+  for (const CodeParams& params : AllParams()) {
+    EXPECT_EQ(EncodeOrDie({}, params), "");
+    std::vector<int32_t> none;
+    EXPECT_TRUE(DecodeString("", params, &none).ok());
+  }
+}
+
+TEST(CodecTest, EdgeValuesRoundTrip) {
+  const std::vector<int32_t> edges = {0,    1,     -1,   kMax, kMin,
+                                      kMax - 1, kMin + 1, 0,  0,  2};
+  for (const CodeParams& params : AllParams()) {
+    if (!CarriesHugeValuesCheaply(params)) continue;
+    ExpectRoundTrip(edges, params);
+    for (int32_t v : edges) ExpectRoundTrip({v}, params);
+  }
+  // A 2^28-bit unary prefix (32 MiB string) still codes exactly.
+  ExpectRoundTrip({kMax, 0, kMin, 1}, CodeParams{-1, 3, true});
+}
+
+TEST(CodecTest, GammaWritesInt32MinAsMinusInt32Max) {
+  const CodeParams gamma{-1, -1, false};
+  EXPECT_EQ(EncodeOrDie({kMin}, gamma), EncodeOrDie({-kMax}, gamma));
+}
+
+TEST(CodecTest, LongUnaryPrefixes) {
+  // Rice magnitudes with k = 0 write |v| - 1 zero bits: 57 and more reach
+  // the reference's shift defect; every offset within a byte is covered by
+  // the leading values.
+  for (int lead = 0; lead < 8; ++lead) {
+    for (int32_t magnitude : {57, 58, 59, 64, 100, 1000, 100000}) {
+      std::vector<int32_t> values(lead, 1);
+      values.push_back(magnitude);
+      values.push_back(-magnitude);
+      values.push_back(3);
+      ExpectRoundTrip(values, CodeParams{-1, 0, false});
+      ExpectRoundTrip(values, CodeParams{0, 0, true});
+    }
+  }
+  // Long zero runs with Rice k = 0 run lengths.
+  std::vector<int32_t> sparse(5000, 0);
+  sparse[4000] = 7;
+  ExpectRoundTrip(sparse, CodeParams{0, 0, false});
+  ExpectRoundTrip(sparse, CodeParams{0, 0, true});
+}
+
+TEST(CodecTest, RandomRoundTripAllParams) {
+  std::mt19937 rng(1234);
+  std::uniform_int_distribution<int> length(0, 300);
+  std::uniform_int_distribution<int> kind(0, 9);
+  std::geometric_distribution<int32_t> small(0.3);
+  std::uniform_int_distribution<int32_t> any(kMin, kMax);
+  for (const CodeParams& params : AllParams()) {
+    for (int trial = 0; trial < 6; ++trial) {
+      std::vector<int32_t> values(length(rng));
+      for (int32_t& v : values) {
+        const int k = kind(rng);
+        const bool huge = k == 9 && CarriesHugeValuesCheaply(params);
+        v = k < 5 ? 0 : !huge ? (k % 2 ? 1 : -1) * (1 + small(rng)) : any(rng);
+      }
+      ExpectRoundTrip(values, params);
+    }
+  }
+}
+
+TEST(CodecTest, GoldenVectors) {
+  std::ifstream file(LAPLACE_RICE_GOLDEN_OPS);
+  ASSERT_TRUE(file) << "missing " << LAPLACE_RICE_GOLDEN_OPS;
+  std::string line;
+  int checked = 0, reference_wrong = 0;
+  while (std::getline(file, line)) {
+    std::istringstream in(line);
+    CodeParams params;
+    int non_zeros = 0, reference_ok = 0;
+    size_t count = 0;
+    in >> params.run_length_code >> params.magnitude_code >> non_zeros >>
+        reference_ok >> count;
+    params.use_run_length_for_non_zeros = non_zeros != 0;
+    std::vector<int32_t> values(count);
+    for (int32_t& v : values) in >> v;
+    std::string reference_hex;
+    in >> reference_hex;
+    if (reference_hex == "-") reference_hex.clear();
+
+    const std::string code = EncodeOrDie(values, params);
+    if (reference_ok) {
+      EXPECT_EQ(ToHex(code), reference_hex) << Describe(params);
+    } else {
+      EXPECT_NE(ToHex(code), reference_hex) << Describe(params);
+      ++reference_wrong;
+    }
+    ExpectRoundTrip(values, params);
+    ++checked;
+  }
+  EXPECT_GT(checked, 900);
+  EXPECT_GT(reference_wrong, 0);
+}
+
+TEST(CodecTest, FloatValuesRoundHalfToEven) {
+  const std::vector<float> x = {0.5f,  1.5f,   2.5f,  -0.5f, -1.5f,
+                                -2.5f, 0.49f, 3.7f, -1e5f, 0.0f};
+  std::vector<int32_t> rounded;
+  for (float v : x) rounded.push_back(static_cast<int32_t>(std::nearbyint(v)));
+  EXPECT_EQ(rounded[0], 0);
+  EXPECT_EQ(rounded[2], 2);
+  for (const CodeParams& params : AllParams()) {
+    std::string from_float, from_int;
+    ASSERT_TRUE(Encode(x.data(), x.size(), params, &from_float).ok());
+    EXPECT_EQ(from_float, EncodeOrDie(rounded, params));
+    const std::vector<double> xd(x.begin(), x.end());
+    std::string from_double;
+    ASSERT_TRUE(Encode(xd.data(), xd.size(), params, &from_double).ok());
+    EXPECT_EQ(from_double, from_float);
+  }
+}
+
+TEST(CodecTest, FloatValuesOutsideInt32AreRejected) {
+  const CodeParams params;
+  for (double bad : {std::nan(""), HUGE_VAL, -HUGE_VAL, 2147483647.5,
+                     2147483648.0, -2147483648.6, 1e300}) {
+    const std::vector<double> x = {0.0, 1.0, bad, 2.0};
+    std::string out = "untouched";
+    const Status status = Encode(x.data(), x.size(), params, &out);
+    EXPECT_EQ(status.code(), ErrorCode::kInvalidArgument) << bad;
+    EXPECT_NE(status.message().find("index 2"), std::string::npos);
+    uint64_t bits = 0;
+    EXPECT_FALSE(CountBits(x.data(), x.size(), params, &bits).ok());
+  }
+  // The extremes that do round into int32.
+  const std::vector<double> edges = {2147483647.49, -2147483648.5};
+  const CodeParams gamma{-1, 25, false};
+  std::string out;
+  ASSERT_TRUE(Encode(edges.data(), edges.size(), gamma, &out).ok());
+  std::vector<int32_t> decoded(2);
+  ASSERT_TRUE(DecodeString(out, gamma, &decoded).ok());
+  EXPECT_EQ(decoded, (std::vector<int32_t>{kMax, kMin}));
+  const std::vector<float> big = {2147483648.0f};
+  EXPECT_FALSE(Encode(big.data(), big.size(), params, &out).ok());
+}
+
+TEST(CodecTest, ParametersOutOfRange) {
+  const std::vector<int32_t> values = {1, 0, 2};
+  std::string out;
+  for (CodeParams bad : {CodeParams{32, 0, false}, CodeParams{-1, 32, true},
+                         CodeParams{1000, 1000, false}}) {
+    EXPECT_EQ(Encode(values.data(), values.size(), bad, &out).code(),
+              ErrorCode::kInvalidArgument);
+    std::vector<int32_t> decoded(3);
+    EXPECT_EQ(DecodeString("\xff", bad, &decoded).code(),
+              ErrorCode::kInvalidArgument);
+  }
+  // Any negative value selects the gamma code.
+  EXPECT_EQ(EncodeOrDie(values, CodeParams{-7, -100, false}),
+            EncodeOrDie(values, CodeParams{-1, -1, false}));
+}
+
+TEST(CodecTest, EncodeIntoChecksTheBufferSize) {
+  const std::vector<int32_t> values = {5, 0, 0, -3, 100, 0};
+  const CodeParams params;
+  const std::string code = EncodeOrDie(values, params);
+  // One byte short, and one byte long: an error, and no write outside.
+  std::vector<uint8_t> buffer(code.size() + 8, 0xAB);
+  EXPECT_FALSE(EncodeInto(values.data(), values.size(), params,
+                          buffer.data() + 4, code.size() - 1)
+                   .ok());
+  EXPECT_EQ(buffer[4 + code.size() - 1], 0xAB);
+  EXPECT_EQ(buffer[3], 0xAB);
+  EXPECT_FALSE(EncodeInto(values.data(), values.size(), params,
+                          buffer.data() + 4, code.size() + 1)
+                   .ok());
+  EXPECT_EQ(buffer[4 + code.size() + 1], 0xAB);
+  buffer.assign(buffer.size(), 0xAB);
+  EXPECT_TRUE(EncodeInto(values.data(), values.size(), params,
+                         buffer.data() + 4, code.size())
+                  .ok());
+  EXPECT_EQ(std::string(buffer.begin() + 4, buffer.begin() + 4 + code.size()),
+            code);
+  EXPECT_EQ(buffer[4 + code.size()], 0xAB);
+}
+
+TEST(CodecTest, MalformedStringsAreDataLoss) {
+  const CodeParams params;
+  std::vector<int32_t> out(10);
+  // Empty string for a non-empty unit.
+  EXPECT_EQ(DecodeString("", params, &out).code(), ErrorCode::kDataLoss);
+  // A gamma prefix of 31+ zero bits.
+  EXPECT_EQ(DecodeString(std::string(8, '\0'), params, &out).code(),
+            ErrorCode::kDataLoss);
+  // A run longer than the unit: Gamma(12) = run of 11 > 10.
+  std::string run11 = EncodeOrDie(std::vector<int32_t>(11, 0), params);
+  EXPECT_EQ(DecodeString(run11, params, &out).code(), ErrorCode::kDataLoss);
+  // Rice k = 31 magnitudes whose value overflows int32: prefix 1, low bits
+  // all ones -> 2^32 - 1.
+  const CodeParams rice31{0, 31, false};
+  std::vector<int32_t> one(1);
+  // Bits: run Rice(0,0) = 1; sign 0; prefix 0 1; 31 low bits set.
+  const std::string overflow("\xf9\xff\xff\xff\x07", 5);
+  EXPECT_EQ(DecodeString(overflow, rice31, &one).code(), ErrorCode::kDataLoss);
+  // Positive 2^31 (the magnitude of INT32_MIN) overflows.
+  const std::string min_code = EncodeOrDie({kMin}, rice31);
+  ASSERT_TRUE(DecodeString(min_code, rice31, &one).ok());
+  EXPECT_EQ(one[0], kMin);
+  std::string flipped = min_code;
+  flipped[0] = static_cast<char>(flipped[0] | 2);  // sign bit -> positive
+  EXPECT_EQ(DecodeString(flipped, rice31, &one).code(), ErrorCode::kDataLoss);
+}
+
+TEST(CodecTest, TruncatedAndCorruptStringsNeverCrash) {
+  std::mt19937 rng(99);
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (const CodeParams& params : AllParams()) {
+    std::vector<int32_t> values(64);
+    for (int32_t& v : values) v = byte(rng) < 128 ? 0 : byte(rng) - 128;
+    const std::string code = EncodeOrDie(values, params);
+    std::vector<int32_t> out(values.size());
+    for (size_t cut = 0; cut < code.size(); ++cut) {
+      const Status status = DecodeString(code.substr(0, cut), params, &out);
+      if (status.ok()) continue;  // a cut in the padding may still decode
+      EXPECT_EQ(status.code(), ErrorCode::kDataLoss);
+    }
+    for (int trial = 0; trial < 20; ++trial) {
+      std::string corrupt = code;
+      if (!corrupt.empty()) corrupt[byte(rng) % corrupt.size()] ^= static_cast<char>(1 << (byte(rng) % 8));
+      (void)DecodeString(corrupt, params, &out);
+      std::string random(byte(rng) % 40, '\0');
+      for (char& c : random) c = static_cast<char>(byte(rng));
+      (void)DecodeString(random, params, &out);
+    }
+  }
+}
+
+TEST(CodecTest, UnitSizeLimit) {
+  EXPECT_TRUE(ValidateUnitSize(kMaxUnitSize).ok());
+  EXPECT_EQ(ValidateUnitSize(kMaxUnitSize + 1).code(),
+            ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace laplace_rice
