@@ -1,0 +1,216 @@
+// CPU kernels that encode, count and decode coding units. Each call handles
+// the whole batch, one unit per task on TensorFlow's intra-op thread pool;
+// all coding is done by cc/codec.
+#include <cstdint>
+
+#include "kernel_util.h"
+#include "laplace_rice/codec.h"
+#include "tensorflow/core/framework/op_kernel.h"
+#include "tensorflow/core/framework/tensor.h"
+#include "tensorflow/core/framework/tensor_shape.h"
+
+namespace laplace_rice {
+namespace {
+
+using tensorflow::DEVICE_CPU;
+using tensorflow::OpKernel;
+using tensorflow::OpKernelConstruction;
+using tensorflow::OpKernelContext;
+using tensorflow::Tensor;
+using tensorflow::TensorShape;
+using tensorflow::tstring;
+
+// Rough cycle costs per value, for shard sizing.
+constexpr int64_t kCodeCyclesPerValue = 8;
+constexpr int64_t kCyclesPerUnit = 200;
+
+// Shared by the encoder and the bit counter: attributes and unit layout.
+class UnitKernel : public OpKernel {
+ public:
+  explicit UnitKernel(OpKernelConstruction* ctx) : OpKernel(ctx) {
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("coding_rank", &coding_rank_));
+    OP_REQUIRES_OK(ctx, ReadCodeParams(ctx, &params_));
+  }
+
+ protected:
+  absl::Status Layout(const Tensor& data, UnitLayout* layout) const {
+    TF_RETURN_IF_ERROR(GetUnitLayout(data.shape(), coding_rank_, layout));
+    return ToTfStatus(ValidateUnitSize(static_cast<uint64_t>(layout->unit_size)));
+  }
+
+  int64_t UnitCost(const UnitLayout& layout) const {
+    return layout.unit_size * kCodeCyclesPerValue + kCyclesPerUnit;
+  }
+
+  int coding_rank_ = 0;
+  CodeParams params_;
+};
+
+template <typename T>
+class EncodeOp : public UnitKernel {
+ public:
+  using UnitKernel::UnitKernel;
+
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& data = ctx->input(0);
+    UnitLayout layout;
+    OP_REQUIRES_OK(ctx, Layout(data, &layout));
+    Tensor* strings_tensor = nullptr;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, layout.batch_shape,
+                                             &strings_tensor));
+    auto strings = strings_tensor->flat<tstring>();
+    const T* values = data.flat<T>().data();
+    const size_t unit_size = static_cast<size_t>(layout.unit_size);
+
+    FirstError error;
+    ParallelFor(ctx, layout.num_units, UnitCost(layout),
+                [&](int64_t begin, int64_t end) {
+                  for (int64_t unit = begin; unit < end; ++unit) {
+                    const Status status = EncodeUnit(
+                        values + unit * layout.unit_size, unit_size,
+                        &strings(unit));
+                    if (!status.ok()) error.Record(unit, status);
+                  }
+                });
+    OP_REQUIRES_OK(ctx, error.ToTfStatus());
+  }
+
+ private:
+  // Counts the bits first so that the string is sized once and written once.
+  Status EncodeUnit(const T* values, size_t count, tstring* out) const {
+    uint64_t bits = 0;
+    Status status = CountBits(values, count, params_, &bits);
+    if (!status.ok()) return status;
+    out->resize_uninitialized(BytesForBits(bits));
+    return EncodeInto(values, count, params_,
+                      reinterpret_cast<uint8_t*>(out->mdata()), out->size());
+  }
+};
+
+template <typename T>
+class BitsOp : public UnitKernel {
+ public:
+  using UnitKernel::UnitKernel;
+
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& data = ctx->input(0);
+    UnitLayout layout;
+    OP_REQUIRES_OK(ctx, Layout(data, &layout));
+    Tensor* bits_tensor = nullptr;
+    OP_REQUIRES_OK(ctx,
+                   ctx->allocate_output(0, layout.batch_shape, &bits_tensor));
+    auto bits_out = bits_tensor->flat<int64_t>();
+    const T* values = data.flat<T>().data();
+    const size_t unit_size = static_cast<size_t>(layout.unit_size);
+
+    FirstError error;
+    ParallelFor(ctx, layout.num_units, UnitCost(layout),
+                [&](int64_t begin, int64_t end) {
+                  for (int64_t unit = begin; unit < end; ++unit) {
+                    uint64_t bits = 0;
+                    const Status status =
+                        CountBits(values + unit * layout.unit_size, unit_size,
+                                  params_, &bits);
+                    if (!status.ok()) error.Record(unit, status);
+                    // What compress() returns: whole bytes.
+                    bits_out(unit) = static_cast<int64_t>(8 * BytesForBits(bits));
+                  }
+                });
+    OP_REQUIRES_OK(ctx, error.ToTfStatus());
+  }
+};
+
+template <typename Tshape>
+class DecodeOp : public OpKernel {
+ public:
+  explicit DecodeOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
+    OP_REQUIRES_OK(ctx, ReadCodeParams(ctx, &params_));
+  }
+
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& strings_tensor = ctx->input(0);
+    TensorShape code_shape;
+    OP_REQUIRES_OK(ctx, ReadCodeShape(ctx->input(1), &code_shape));
+    const int64_t unit_size = code_shape.num_elements();
+    OP_REQUIRES_OK(ctx, ToTfStatus(ValidateUnitSize(
+                            static_cast<uint64_t>(unit_size))));
+
+    auto strings = strings_tensor.flat<tstring>();
+    const int64_t num_units = strings.size();
+    // Every value costs at least one bit, so an empty string cannot hold a
+    // non-empty unit: refuse before allocating the output.
+    for (int64_t unit = 0; unit < num_units && unit_size > 0; ++unit) {
+      OP_REQUIRES(ctx, !strings(unit).empty(),
+                  absl::DataLossError(
+                      "coding unit " + std::to_string(unit) +
+                      ": empty string for a unit of " +
+                      std::to_string(unit_size) + " values"));
+    }
+
+    TensorShape out_shape = strings_tensor.shape();
+    OP_REQUIRES_OK(ctx, out_shape.AppendShapeWithStatus(code_shape));
+    Tensor* data_tensor = nullptr;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, out_shape, &data_tensor));
+    int32_t* data = data_tensor->flat<int32_t>().data();
+
+    FirstError error;
+    ParallelFor(ctx, num_units, unit_size * kCodeCyclesPerValue + kCyclesPerUnit,
+                [&](int64_t begin, int64_t end) {
+                  for (int64_t unit = begin; unit < end; ++unit) {
+                    const tstring& code = strings(unit);
+                    const Status status = Decode(
+                        reinterpret_cast<const uint8_t*>(code.data()),
+                        code.size(), params_, data + unit * unit_size,
+                        static_cast<size_t>(unit_size));
+                    if (!status.ok()) error.Record(unit, status);
+                  }
+                });
+    OP_REQUIRES_OK(ctx, error.ToTfStatus());
+  }
+
+ private:
+  static absl::Status ReadCodeShape(const Tensor& tensor, TensorShape* shape) {
+    if (tensor.dims() != 1) {
+      return absl::InvalidArgumentError(
+          "code_shape must be a vector, got shape " +
+          tensor.shape().DebugString());
+    }
+    auto dims = tensor.vec<Tshape>();
+    for (int64_t i = 0; i < dims.size(); ++i) {
+      if (dims(i) < 0) {
+        return absl::InvalidArgumentError(
+            "code_shape[" + std::to_string(i) + "] = " +
+            std::to_string(dims(i)) + " must not be negative");
+      }
+      TF_RETURN_IF_ERROR(shape->AddDimWithStatus(dims(i)));
+    }
+    return absl::OkStatus();
+  }
+
+  CodeParams params_;
+};
+
+#define REGISTER_UNIT_KERNELS(T)                                              \
+  REGISTER_KERNEL_BUILDER(                                                    \
+      Name("LaplaceRiceEncode").Device(DEVICE_CPU).TypeConstraint<T>("T"),    \
+      EncodeOp<T>);                                                           \
+  REGISTER_KERNEL_BUILDER(                                                    \
+      Name("LaplaceRiceBits").Device(DEVICE_CPU).TypeConstraint<T>("T"),      \
+      BitsOp<T>);
+REGISTER_UNIT_KERNELS(int32_t)
+REGISTER_UNIT_KERNELS(float)
+REGISTER_UNIT_KERNELS(double)
+#undef REGISTER_UNIT_KERNELS
+
+#define REGISTER_DECODE_KERNEL(Tshape)                         \
+  REGISTER_KERNEL_BUILDER(Name("LaplaceRiceDecode")            \
+                              .Device(DEVICE_CPU)              \
+                              .HostMemory("code_shape")        \
+                              .TypeConstraint<Tshape>("Tshape"), \
+                          DecodeOp<Tshape>);
+REGISTER_DECODE_KERNEL(int32_t)
+REGISTER_DECODE_KERNEL(int64_t)
+#undef REGISTER_DECODE_KERNEL
+
+}  // namespace
+}  // namespace laplace_rice

@@ -1,0 +1,112 @@
+// Helpers shared by the CPU kernels: attributes, unit layout, threading and
+// error reporting. No coding logic lives here.
+#ifndef LAPLACE_RICE_CC_TF_KERNEL_UTIL_H_
+#define LAPLACE_RICE_CC_TF_KERNEL_UTIL_H_
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <mutex>
+#include <string>
+
+#include "laplace_rice/codec.h"
+#include "tensorflow/core/framework/op_kernel.h"
+#include "tensorflow/core/framework/tensor_shape.h"
+
+namespace laplace_rice {
+
+inline absl::Status ToTfStatus(const Status& status) {
+  switch (status.code()) {
+    case ErrorCode::kOk:
+      return absl::OkStatus();
+    case ErrorCode::kInvalidArgument:
+      return absl::InvalidArgumentError(status.message());
+    case ErrorCode::kDataLoss:
+      return absl::DataLossError(status.message());
+  }
+  return absl::InternalError(status.message());
+}
+
+// Reads and checks the three code attributes.
+inline absl::Status ReadCodeParams(tensorflow::OpKernelConstruction* ctx,
+                                   CodeParams* params) {
+  TF_RETURN_IF_ERROR(ctx->GetAttr("run_length_code", &params->run_length_code));
+  TF_RETURN_IF_ERROR(ctx->GetAttr("magnitude_code", &params->magnitude_code));
+  TF_RETURN_IF_ERROR(ctx->GetAttr("use_run_length_for_non_zeros",
+                                  &params->use_run_length_for_non_zeros));
+  return ToTfStatus(ValidateParams(*params));
+}
+
+// A tensor seen as `num_units` coding units of `unit_size` values each.
+struct UnitLayout {
+  tensorflow::TensorShape batch_shape;
+  int64_t num_units = 0;
+  int64_t unit_size = 0;
+};
+
+inline absl::Status GetUnitLayout(const tensorflow::TensorShape& shape,
+                                  int coding_rank, UnitLayout* layout) {
+  if (shape.dims() < coding_rank) {
+    return absl::InvalidArgumentError(
+        "input must have at least coding_rank = " +
+        std::to_string(coding_rank) + " dimensions, got shape " +
+        shape.DebugString());
+  }
+  const int batch_dims = shape.dims() - coding_rank;
+  layout->batch_shape = tensorflow::TensorShape();
+  layout->unit_size = 1;
+  for (int i = 0; i < shape.dims(); ++i) {
+    if (i < batch_dims) {
+      TF_RETURN_IF_ERROR(layout->batch_shape.AddDimWithStatus(shape.dim_size(i)));
+    } else {
+      layout->unit_size *= shape.dim_size(i);
+    }
+  }
+  layout->num_units = layout->batch_shape.num_elements();
+  return absl::OkStatus();
+}
+
+// Runs fn(begin, end) over [0, total) on TensorFlow's intra-op thread pool;
+// `cost_per_item` is a rough cycle count that sets the shard size.
+inline void ParallelFor(tensorflow::OpKernelContext* ctx, int64_t total,
+                        int64_t cost_per_item,
+                        const std::function<void(int64_t, int64_t)>& fn) {
+  if (total <= 0) return;
+  auto* pool = ctx->device()->tensorflow_cpu_worker_threads()->workers;
+  using Params = tensorflow::thread::ThreadPool::SchedulingParams;
+  pool->ParallelFor(total, Params::Adaptive(cost_per_item), fn);
+}
+
+// Keeps the error of the lowest-numbered failing unit, so that the error a
+// user sees does not depend on thread scheduling.
+class FirstError {
+ public:
+  void Record(int64_t unit, const Status& status) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (unit < unit_) {
+      unit_ = unit;
+      status_ = status;
+    }
+  }
+
+  // The recorded error (naming the unit), or OK.
+  absl::Status ToTfStatus() const {
+    if (status_.ok()) return absl::OkStatus();
+    const Status named =
+        status_.code() == ErrorCode::kDataLoss
+            ? Status::DataLoss("coding unit " + std::to_string(unit_) + ": " +
+                               status_.message())
+            : Status::InvalidArgument("coding unit " + std::to_string(unit_) +
+                                      ": " + status_.message());
+    return laplace_rice::ToTfStatus(named);
+  }
+
+ private:
+  std::mutex mutex_;
+  int64_t unit_ = std::numeric_limits<int64_t>::max();
+  Status status_;
+};
+
+}  // namespace laplace_rice
+
+#endif  // LAPLACE_RICE_CC_TF_KERNEL_UTIL_H_

@@ -1,0 +1,308 @@
+"""`LaplaceEntropyModel`: the documented API of tensorflow-compression's model
+of the same name, on this library's kernels."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import tensorflow as tf
+
+from laplace_rice import ops
+from laplace_rice.ops import library
+
+__all__ = ["LaplaceEntropyModel"]
+
+# The largest Rice parameter the bitstream carries (codec.h: kMaxRiceParameter).
+MAX_RICE_PARAMETER = 31
+
+_FLOAT_DTYPES = (tf.float16, tf.bfloat16, tf.float32, tf.float64)
+
+
+def _check_int(name: str, value, minimum=None, maximum=None) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"`{name}` must be an integer, got {value!r}.")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"`{name}` must be at least {minimum}, got {value}.")
+    if maximum is not None and value > maximum:
+        raise ValueError(
+            f"`{name}` must be at most {maximum} (negative selects the gamma code), got {value}."
+        )
+    return value
+
+
+def _default_bottleneck_dtype() -> tf.DType:
+    policy_dtype = tf.keras.mixed_precision.global_policy().compute_dtype
+    return tf.as_dtype(policy_dtype or tf.keras.backend.floatx())
+
+
+class LaplaceEntropyModel(tf.Module):
+    """Entropy model for Laplace distributed random variables.
+
+    Quantizes a bottleneck tensor (rounding half to even, with a
+    straight-through gradient), penalizes it with `l1 * reduce_sum(abs(x))`
+    over each coding unit, which encourages a symmetric Laplace distribution,
+    and compresses each coding unit to a run-length Rice/Gamma bit string:
+    runs of zeros are run-length coded, each non-zero by a sign bit and a
+    Rice or Elias gamma code of its magnitude.
+
+    All work is done by this library's C++ kernels: `compress()` and
+    `decompress()` code the whole batch in one kernel call, on TensorFlow's
+    intra-op thread pool.
+    """
+
+    def __init__(
+        self,
+        coding_rank: int,
+        l1: float = 0.01,
+        run_length_code: int = -1,
+        magnitude_code: int = 0,
+        use_run_length_for_non_zeros: bool = False,
+        bottleneck_dtype=None,
+    ):
+        """Initializes the instance.
+
+        Args:
+          coding_rank: Integer. Number of innermost dimensions considered a
+            coding unit. Each coding unit is compressed to its own bit string,
+            and the penalty is summed over each coding unit.
+          l1: Float. L1 regularization factor, > 0.
+          run_length_code: Int. Rice code with this parameter (0 to 31) for run
+            lengths if >= 0, else Elias gamma code.
+          magnitude_code: Int. Rice code with this parameter (0 to 31) for
+            magnitudes if >= 0, else Elias gamma code.
+          use_run_length_for_non_zeros: Bool. Whether to encode the lengths of
+            runs of non-zeros too.
+          bottleneck_dtype: `tf.dtypes.DType`. Data type of the bottleneck
+            tensor (float16, bfloat16, float32 or float64). Defaults to
+            `tf.keras.mixed_precision.global_policy().compute_dtype`.
+
+        Raises:
+          TypeError: if an integer argument is not an integer.
+          ValueError: if an argument is out of range.
+        """
+        self._coding_rank = _check_int("coding_rank", coding_rank, minimum=0)
+        if isinstance(l1, bool) or not isinstance(l1, numbers.Real):
+            raise TypeError(f"`l1` must be a float, got {l1!r}.")
+        self._l1 = float(l1)
+        if not (self._l1 > 0 and math.isfinite(self._l1)):
+            raise ValueError(f"`l1` must be greater than 0 and finite, got {l1!r}.")
+        self._run_length_code = _check_int(
+            "run_length_code", run_length_code, maximum=MAX_RICE_PARAMETER
+        )
+        self._magnitude_code = _check_int("magnitude_code", magnitude_code, maximum=MAX_RICE_PARAMETER)
+        if not isinstance(use_run_length_for_non_zeros, (bool, numbers.Integral)):
+            raise TypeError(
+                "`use_run_length_for_non_zeros` must be a bool, "
+                f"got {use_run_length_for_non_zeros!r}."
+            )
+        self._use_run_length_for_non_zeros = bool(use_run_length_for_non_zeros)
+        if bottleneck_dtype is None:
+            bottleneck_dtype = _default_bottleneck_dtype()
+        try:
+            dtype = tf.as_dtype(bottleneck_dtype)
+        except TypeError as error:
+            raise ValueError(f"`bottleneck_dtype` is not a dtype: {bottleneck_dtype!r}.") from error
+        if dtype not in _FLOAT_DTYPES:
+            raise ValueError(
+                "`bottleneck_dtype` must be one of float16, bfloat16, float32, "
+                f"float64, got {dtype.name}."
+            )
+        self._bottleneck_dtype = dtype
+        super().__init__()
+
+    @property
+    def coding_rank(self) -> int:
+        """Number of innermost dimensions considered a coding unit."""
+        return self._coding_rank
+
+    @property
+    def l1(self) -> float:
+        """L1 parameter."""
+        return self._l1
+
+    @property
+    def run_length_code(self) -> int:
+        """run_length_code parameter."""
+        return self._run_length_code
+
+    @property
+    def magnitude_code(self) -> int:
+        """magnitude_code parameter."""
+        return self._magnitude_code
+
+    @property
+    def use_run_length_for_non_zeros(self) -> bool:
+        """use_run_length_for_non_zeros parameter."""
+        return self._use_run_length_for_non_zeros
+
+    @property
+    def bottleneck_dtype(self) -> tf.DType:
+        """Data type of the bottleneck tensor."""
+        return self._bottleneck_dtype
+
+    def _code_attrs(self) -> dict:
+        return dict(
+            run_length_code=self.run_length_code,
+            magnitude_code=self.magnitude_code,
+            use_run_length_for_non_zeros=self.use_run_length_for_non_zeros,
+        )
+
+    def _bottleneck(self, bottleneck) -> tf.Tensor:
+        bottleneck = tf.convert_to_tensor(bottleneck, dtype=self.bottleneck_dtype)
+        rank = bottleneck.shape.rank
+        if rank is not None and rank < self.coding_rank:
+            raise ValueError(
+                f"`bottleneck` must have at least coding_rank = {self.coding_rank} "
+                f"dimensions, got shape {bottleneck.shape}."
+            )
+        return bottleneck
+
+    def _l1_tensor(self) -> tf.Tensor:
+        return tf.constant(self.l1, dtype=self.bottleneck_dtype)
+
+    def _codable(self, bottleneck) -> tf.Tensor:
+        """The bottleneck in a dtype the coding kernels read (exact casts)."""
+        bottleneck = self._bottleneck(bottleneck)
+        if bottleneck.dtype in (tf.float16, tf.bfloat16):
+            bottleneck = tf.cast(bottleneck, tf.float32)
+        return bottleneck
+
+    def encode_fn(self, x):
+        """Encodes an int32 tensor to one string (`run_length_encode`)."""
+        return ops.run_length_encode(x, **self._code_attrs())
+
+    def decode_fn(self, x, shape):
+        """Decodes one string to an int32 tensor of `shape` (`run_length_decode`)."""
+        return ops.run_length_decode(x, shape, **self._code_attrs())
+
+    @tf.Module.with_name_scope
+    def __call__(self, bottleneck):
+        """Quantizes a tensor and computes the penalty, in one pass.
+
+        Args:
+          bottleneck: `tf.Tensor` containing the data to be compressed. Must
+            have at least `self.coding_rank` dimensions.
+
+        Returns:
+          A tuple `(self.quantize(bottleneck), self.penalty(bottleneck))`.
+        """
+        bottleneck = self._bottleneck(bottleneck)
+        return library.laplace_rice_quantize_penalty(
+            bottleneck, self._l1_tensor(), coding_rank=self.coding_rank
+        )
+
+    @tf.Module.with_name_scope
+    def penalty(self, bottleneck):
+        """Computes penalty encouraging compressibility.
+
+        Args:
+          bottleneck: `tf.Tensor` containing the data to be compressed. Must
+            have at least `self.coding_rank` dimensions.
+
+        Returns:
+          Penalty value `l1 * sum(abs(bottleneck))` per coding unit, which has
+          the same shape as `bottleneck` without the `self.coding_rank`
+          innermost dimensions. Differentiable: the gradient is
+          `l1 * sign(bottleneck)`.
+        """
+        bottleneck = self._bottleneck(bottleneck)
+        return library.laplace_rice_penalty(bottleneck, self._l1_tensor(), coding_rank=self.coding_rank)
+
+    @tf.Module.with_name_scope
+    def quantize(self, bottleneck):
+        """Quantizes a floating-point bottleneck tensor.
+
+        The tensor is rounded to integer values (half to even, as `tf.round`).
+        The gradient of this rounding operation is overridden with the
+        identity (straight-through gradient estimator).
+
+        Args:
+          bottleneck: `tf.Tensor` containing the data to be quantized.
+
+        Returns:
+          A `tf.Tensor` containing the quantized values.
+        """
+        bottleneck = tf.convert_to_tensor(bottleneck, dtype=self.bottleneck_dtype)
+        return library.laplace_rice_quantize(bottleneck)
+
+    @tf.Module.with_name_scope
+    def compress(self, bottleneck):
+        """Compresses a floating-point tensor.
+
+        Compresses the tensor to bit strings. `bottleneck` is first quantized
+        as in `quantize()`, and then compressed using the run-length Rice
+        code. The quantized tensor can later be recovered by calling
+        `decompress()`.
+
+        The innermost `self.coding_rank` dimensions are treated as one coding
+        unit, i.e. are compressed into one string each. Any additional
+        dimensions to the left are treated as batch dimensions.
+
+        Args:
+          bottleneck: `tf.Tensor` containing the data to be compressed. Must
+            have at least `self.coding_rank` dimensions.
+
+        Returns:
+          A `tf.Tensor` having the same shape as `bottleneck` without the
+          `self.coding_rank` innermost dimensions, containing a string for
+          each coding unit.
+
+        Raises:
+          tf.errors.InvalidArgumentError: if a value is NaN, infinite, or
+            rounds outside the int32 range.
+        """
+        return library.laplace_rice_encode(
+            self._codable(bottleneck), coding_rank=self.coding_rank, **self._code_attrs()
+        )
+
+    @tf.Module.with_name_scope
+    def bits(self, bottleneck):
+        """The exact size in bits of what `compress()` returns, per coding unit.
+
+        Equal to `8 * tf.strings.length(self.compress(bottleneck))`, computed
+        without building the strings.
+
+        Args:
+          bottleneck: `tf.Tensor` containing the data to be compressed. Must
+            have at least `self.coding_rank` dimensions.
+
+        Returns:
+          An int64 `tf.Tensor` having the same shape as `bottleneck` without
+          the `self.coding_rank` innermost dimensions.
+        """
+        return library.laplace_rice_bits(
+            self._codable(bottleneck), coding_rank=self.coding_rank, **self._code_attrs()
+        )
+
+    @tf.Module.with_name_scope
+    def decompress(self, strings, code_shape):
+        """Decompresses a tensor.
+
+        Reconstructs the quantized tensor from bit strings produced by
+        `compress()`.
+
+        Args:
+          strings: `tf.Tensor` containing the compressed bit strings.
+          code_shape: Shape of innermost dimensions of the output `tf.Tensor`
+            (`self.coding_rank` non-negative integers).
+
+        Returns:
+          A `tf.Tensor` of shape `tf.shape(strings) + code_shape`, of dtype
+          `self.bottleneck_dtype`.
+
+        Raises:
+          ValueError: if `code_shape` does not have `coding_rank` entries.
+          tf.errors.DataLossError: if a string is malformed.
+        """
+        strings = tf.convert_to_tensor(strings, dtype=tf.string)
+        code_shape = tf.convert_to_tensor(code_shape, dtype=tf.int32)
+        if code_shape.shape.rank is not None and code_shape.shape != [self.coding_rank]:
+            raise ValueError(
+                f"`code_shape` must be a vector of coding_rank = {self.coding_rank} "
+                f"dimensions, got shape {code_shape.shape}."
+            )
+        code_shape = tf.ensure_shape(code_shape, [self.coding_rank])
+        symbols = library.laplace_rice_decode(strings, code_shape, **self._code_attrs())
+        return tf.cast(symbols, self.bottleneck_dtype)

@@ -1,0 +1,134 @@
+"""The custom ops: library loading, version check, gradients and wrappers.
+
+The op library `_laplace_rice_ops.so` is loaded once, on import of this
+module. Its ops carry the `LaplaceRice` prefix. Gradients are registered
+here: quantize passes gradients straight through, the penalty's gradient is
+`l1 * sign(x) * upstream`; the coding ops have none.
+"""
+
+from __future__ import annotations
+
+import os
+
+import tensorflow as tf
+
+from laplace_rice import _build_info
+
+_LIBRARY_PATH = os.path.join(os.path.dirname(__file__), "_laplace_rice_ops.so")
+
+
+def _check_tensorflow_version() -> None:
+    built = _build_info.TF_VERSION
+    running = tf.__version__
+    # Custom ops are ABI-bound to TensorFlow's major.minor release.
+    if built.split(".")[:2] != running.split(".")[:2]:
+        raise ImportError(
+            f"laplace_rice's op library was built against TensorFlow {built}, "
+            f"but TensorFlow {running} is running. Rebuild it for this "
+            "TensorFlow: pip install --force-reinstall --no-build-isolation "
+            "--no-deps <path to laplace_rice>, or install TensorFlow "
+            f"{'.'.join(built.split('.')[:2])}."
+        )
+
+
+_check_tensorflow_version()
+library = tf.load_op_library(_LIBRARY_PATH)
+"""The loaded op library (for users who call the raw ops)."""
+
+
+@tf.RegisterGradient("LaplaceRiceQuantize")
+def _quantize_grad(op, grad):
+    del op  # straight-through
+    return grad
+
+
+@tf.RegisterGradient("LaplaceRicePenalty")
+def _penalty_grad(op, grad):
+    x, l1 = op.inputs
+    coding_rank = op.get_attr("coding_rank")
+    return library.laplace_rice_penalty_grad(x, grad, l1, coding_rank=coding_rank), None
+
+
+@tf.RegisterGradient("LaplaceRiceQuantizePenalty")
+def _quantize_penalty_grad(op, quantized_grad, penalty_grad):
+    x, l1 = op.inputs
+    coding_rank = op.get_attr("coding_rank")
+    dx = library.laplace_rice_penalty_grad(x, penalty_grad, l1, coding_rank=coding_rank)
+    return dx + quantized_grad, None
+
+
+for _name in (
+    "LaplaceRiceEncode",
+    "LaplaceRiceDecode",
+    "LaplaceRiceBits",
+    "LaplaceRicePenaltyGrad",
+):
+    tf.no_gradient(_name)
+
+
+def _code_attrs(run_length_code, magnitude_code, use_run_length_for_non_zeros):
+    return dict(
+        run_length_code=int(run_length_code),
+        magnitude_code=int(magnitude_code),
+        use_run_length_for_non_zeros=bool(use_run_length_for_non_zeros),
+    )
+
+
+def run_length_encode(
+    data, run_length_code: int, magnitude_code: int, use_run_length_for_non_zeros: bool, name=None
+):
+    """Encodes a whole int32 tensor to one run-length Rice/Gamma string.
+
+    The op-level signature of tensorflow-compression's `run_length_encode`,
+    with the same output (and correct strings where the reference's are
+    corrupt; see FORMAT.md).
+
+    Args:
+      data: An int32 tensor of any shape; coded in row-major order.
+      run_length_code: Rice parameter for run lengths if >= 0, else gamma.
+      magnitude_code: Rice parameter for magnitudes if >= 0, else gamma.
+      use_run_length_for_non_zeros: Whether runs of non-zeros are coded too.
+      name: Optional op name.
+
+    Returns:
+      A scalar string tensor.
+    """
+    with tf.name_scope(name or "run_length_encode"):
+        data = tf.convert_to_tensor(data, dtype=tf.int32)
+        return library.laplace_rice_encode(
+            tf.reshape(data, [-1]),
+            coding_rank=1,
+            **_code_attrs(run_length_code, magnitude_code, use_run_length_for_non_zeros),
+        )
+
+
+def run_length_decode(
+    code, shape, run_length_code: int, magnitude_code: int, use_run_length_for_non_zeros: bool, name=None
+):
+    """Decodes a string from `run_length_encode` to an int32 tensor of `shape`.
+
+    Args:
+      code: A scalar string tensor.
+      shape: An int32 vector, the shape of the encoded tensor.
+      run_length_code: As given to the encoder.
+      magnitude_code: As given to the encoder.
+      use_run_length_for_non_zeros: As given to the encoder.
+      name: Optional op name.
+
+    Returns:
+      An int32 tensor of shape `shape`.
+
+    Raises:
+      tf.errors.DataLossError: if the string is malformed.
+    """
+    with tf.name_scope(name or "run_length_decode"):
+        code = tf.convert_to_tensor(code, dtype=tf.string)
+        if code.shape.rank not in (None, 0):
+            raise ValueError(f"`code` must be a scalar string, got shape {code.shape}.")
+        code = tf.ensure_shape(code, [])
+        shape = tf.convert_to_tensor(shape, dtype=tf.int32)
+        return library.laplace_rice_decode(
+            code,
+            shape,
+            **_code_attrs(run_length_code, magnitude_code, use_run_length_for_non_zeros),
+        )
