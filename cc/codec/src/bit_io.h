@@ -136,6 +136,11 @@ class BitReader {
   // True once more bits were consumed than the data holds.
   bool Overrun() const { return position_ > total_bits_; }
 
+  // Bits left after the position (0 once past the end).
+  uint64_t Remaining() const {
+    return position_ < total_bits_ ? total_bits_ - position_ : 0;
+  }
+
  private:
   const uint8_t* const data_;
   const size_t size_;

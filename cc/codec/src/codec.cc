@@ -266,6 +266,14 @@ class UnitDecoder {
       if (reader_.Overrun()) return Error("code", pos);
     }
     if (reader_.Overrun()) return Error("code", pos);
+    // Only the zero padding of the last byte may follow the last code:
+    // whole bytes left over mean a wrong unit size or a foreign string.
+    if (reader_.Remaining() >= 8) {
+      return Status::DataLoss(
+          std::to_string(reader_.Remaining() / 8) +
+          " unused bytes after the last of " + std::to_string(count) +
+          " values (wrong code shape or parameters?)");
+    }
     return Status();
   }
 

@@ -309,6 +309,21 @@ TEST(CodecTest, MalformedStringsAreDataLoss) {
   EXPECT_EQ(DecodeString(flipped, rice31, &one).code(), ErrorCode::kDataLoss);
 }
 
+TEST(CodecTest, UnusedWholeBytesAreDataLoss) {
+  const CodeParams params;
+  const std::string code = EncodeOrDie({1, 1, 1}, params);  // 9 bits, 2 bytes
+  std::vector<int32_t> two(2), three(3);
+  // Decoding fewer values than were coded leaves a whole byte unused.
+  EXPECT_EQ(DecodeString(code, params, &two).code(), ErrorCode::kDataLoss);
+  EXPECT_TRUE(DecodeString(code, params, &three).ok());
+  // Non-zero padding bits are ignored, an extra byte is not.
+  std::string padded = code;
+  padded[1] = static_cast<char>(padded[1] | 0x80);
+  EXPECT_TRUE(DecodeString(padded, params, &three).ok());
+  EXPECT_EQ(DecodeString(code + std::string(1, '\0'), params, &three).code(),
+            ErrorCode::kDataLoss);
+}
+
 TEST(CodecTest, TruncatedAndCorruptStringsNeverCrash) {
   std::mt19937 rng(99);
   std::uniform_int_distribution<int> byte(0, 255);

@@ -119,7 +119,8 @@ Status Encode(const double* values, size_t count, const CodeParams& params,
 // the end of the unit, a gamma prefix is longer than 30 zero bits, or a
 // decoded integer overflows 32 bits. Never reads outside `data[0, size)` or
 // writes outside `out[0, count)`; on error `out` holds unspecified values.
-// Padding bits (and bytes) after the last code are ignored.
+// The padding bits of the last byte are ignored; whole unused bytes after the
+// last code are DataLoss (they mean a wrong `count` or parameters).
 Status Decode(const uint8_t* data, size_t size, const CodeParams& params,
               int32_t* out, size_t count);
 
