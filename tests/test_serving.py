@@ -143,10 +143,20 @@ def test_signature_specs(export_dir, model):
 def test_python_host_in_fresh_process(export_dir, model, bottleneck, tmp_path):
     np.save(tmp_path / "bottleneck.npy", bottleneck)
     result = subprocess.run(
-        [sys.executable, "-c", _PYTHON_HOST, str(export_dir), serving.op_library_path(),
-         str(tmp_path)],
-        capture_output=True, text=True, timeout=TIMEOUT_S, env=_env(), cwd=tmp_path,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            _PYTHON_HOST,
+            str(export_dir),
+            serving.op_library_path(),
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+        env=_env(),
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr[-4000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["modules"] == []  # the host never imported our package
@@ -233,7 +243,10 @@ def test_export_rejects_other_models(tmp_path):
 def test_cli_prints_op_library_path():
     result = subprocess.run(
         [sys.executable, "-m", "laplace_rice.serving", "op-library"],
-        capture_output=True, text=True, timeout=TIMEOUT_S, env=_env(),
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+        env=_env(),
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == serving.op_library_path()
