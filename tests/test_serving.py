@@ -103,8 +103,8 @@ _PYTHON_HOST = textwrap.dedent(
     tf.load_op_library(library)
     loaded = tf.saved_model.load(export_dir)
     bottleneck = np.load(work + "/bottleneck.npy")
-    strings = loaded.signatures["compress"](bottleneck=tf.constant(bottleneck))["strings"]
-    decoded = loaded.signatures["decompress"](strings=strings)["bottleneck"]
+    strings = loaded.signatures["compress"](bottleneck=tf.constant(bottleneck))["strings_bytes"]
+    decoded = loaded.signatures["decompress"](strings_bytes=strings)["bottleneck"]
     np.save(work + "/strings.npy", strings.numpy())
     np.save(work + "/decoded.npy", decoded.numpy())
     report["signatures"] = sorted(loaded.signatures)
@@ -126,8 +126,8 @@ def test_signature_specs(export_dir, model):
     names = serving.signature_names(export_dir)
     assert sorted(names) == ["compress", "decompress"]
     assert list(names["compress"]["inputs"]) == ["bottleneck"]
-    assert list(names["compress"]["outputs"]) == ["strings"]
-    assert list(names["decompress"]["inputs"]) == ["strings"]
+    assert list(names["compress"]["outputs"]) == ["strings_bytes"]
+    assert list(names["decompress"]["inputs"]) == ["strings_bytes"]
     assert list(names["decompress"]["outputs"]) == ["bottleneck"]
     loaded = tf.saved_model.load(str(export_dir))  # ops registered in this process
     compress, decompress = loaded.signatures["compress"], loaded.signatures["decompress"]
@@ -135,9 +135,11 @@ def test_signature_specs(export_dir, model):
     assert spec.shape.as_list() == [None, *CODE_SHAPE] and spec.dtype == tf.float32
     # Any batch size: here 2, with the code shape fixed at export.
     x = tf.constant([[[0.4] * 8] * 4, [[-2.6] * 8] * 4])
-    strings = compress(bottleneck=x)["strings"]
+    strings = compress(bottleneck=x)["strings_bytes"]
     assert strings.shape == [2]
-    np.testing.assert_array_equal(decompress(strings=strings)["bottleneck"], model.quantize(x))
+    np.testing.assert_array_equal(
+        decompress(strings_bytes=strings)["bottleneck"], model.quantize(x)
+    )
 
 
 def test_python_host_in_fresh_process(export_dir, model, bottleneck, tmp_path):
@@ -178,8 +180,8 @@ def _run_c_client(c_client, export_dir, bottleneck, library: str, work: pathlib.
         str(work / "bottleneck.f32"),
         ",".join(str(d) for d in bottleneck.shape),
         names["compress"]["inputs"]["bottleneck"],
-        names["compress"]["outputs"]["strings"],
-        names["decompress"]["inputs"]["strings"],
+        names["compress"]["outputs"]["strings_bytes"],
+        names["decompress"]["inputs"]["strings_bytes"],
         names["decompress"]["outputs"]["bottleneck"],
         str(work / "strings.bin"),
     ]
@@ -213,9 +215,9 @@ def test_export_other_dtypes_and_coding_rank_zero(dtype, tmp_path):
     serving.export_saved_model(model, tmp_path, bottleneck_shape=[3])
     loaded = tf.saved_model.load(str(tmp_path))
     x = tf.constant([1.4, -7.0, 0.2], dtype)
-    strings = loaded.signatures["compress"](bottleneck=x)["strings"]
+    strings = loaded.signatures["compress"](bottleneck=x)["strings_bytes"]
     assert strings.shape == [3]
-    decoded = loaded.signatures["decompress"](strings=strings)["bottleneck"]
+    decoded = loaded.signatures["decompress"](strings_bytes=strings)["bottleneck"]
     assert decoded.dtype == dtype
     np.testing.assert_array_equal(decoded, [1.0, -7.0, 0.0])
 

@@ -3,11 +3,15 @@
 The SavedModel holds two signatures:
 
 - `compress`: input `bottleneck` (the model's `bottleneck_dtype`, shape
-  `bottleneck_shape`), output `strings` (one string per coding unit, shape
-  `bottleneck_shape[:-coding_rank]`).
-- `decompress`: input `strings` (that shape), output `bottleneck` (the
+  `bottleneck_shape`), output `strings_bytes` (one string per coding unit,
+  shape `bottleneck_shape[:-coding_rank]`).
+- `decompress`: input `strings_bytes` (that shape), output `bottleneck` (the
   quantized tensor, `bottleneck_dtype`, shape `bottleneck_shape`). The code
   shape, `bottleneck_shape[-coding_rank:]`, is fixed at export.
+
+The strings' key ends in `_bytes` because TF Serving's REST API base64-encodes
+a string output (`{"b64": ...}`) only when its name has that suffix; other
+string outputs are written to JSON raw, which mangles binary data.
 
 The graphs use this library's custom ops (`LaplaceRiceEncode`,
 `LaplaceRiceDecode`), so whatever loads the SavedModel must register them
@@ -29,12 +33,24 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from laplace_rice.entropy_model import LaplaceEntropyModel
 
-__all__ = ["COMPRESS", "DECOMPRESS", "op_library_path", "export_saved_model", "signature_names"]
+__all__ = [
+    "BOTTLENECK_KEY",
+    "COMPRESS",
+    "DECOMPRESS",
+    "STRINGS_KEY",
+    "export_saved_model",
+    "op_library_path",
+    "signature_names",
+]
 
 COMPRESS = "compress"
 """Name of the signature that turns a float bottleneck into strings."""
 DECOMPRESS = "decompress"
 """Name of the signature that turns strings back into the quantized bottleneck."""
+BOTTLENECK_KEY = "bottleneck"
+"""Input key of `compress`, output key of `decompress`."""
+STRINGS_KEY = "strings_bytes"
+"""Output key of `compress`, input key of `decompress` (`_bytes`: base64 in TF Serving's REST)."""
 
 _OP_LIBRARY = "_laplace_rice_ops.so"
 
@@ -91,18 +107,18 @@ def _serving_module(model: LaplaceEntropyModel, batch_shape: list, code_shape: l
     import tensorflow as tf
 
     dtype = model.bottleneck_dtype
-    bottleneck_spec = tf.TensorSpec(batch_shape + code_shape, dtype, name="bottleneck")
-    strings_spec = tf.TensorSpec(batch_shape, tf.string, name="strings")
+    bottleneck_spec = tf.TensorSpec(batch_shape + code_shape, dtype, name=BOTTLENECK_KEY)
+    strings_spec = tf.TensorSpec(batch_shape, tf.string, name=STRINGS_KEY)
     module = tf.Module(name="laplace_rice_serving")
     module.model = model
 
     @tf.function(input_signature=[bottleneck_spec])
     def compress(bottleneck):
-        return {"strings": model.compress(bottleneck)}
+        return {STRINGS_KEY: model.compress(bottleneck)}
 
     @tf.function(input_signature=[strings_spec])
-    def decompress(strings):
-        return {"bottleneck": model.decompress(strings, code_shape)}
+    def decompress(strings_bytes):
+        return {BOTTLENECK_KEY: model.decompress(strings_bytes, code_shape)}
 
     module.compress = compress
     module.decompress = decompress
