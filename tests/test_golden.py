@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import decode_array, decode_strings
 
 import laplace_rice
+from conftest import decode_array, decode_strings
 
 
 def _params(record: dict) -> dict:

@@ -190,8 +190,13 @@ def test_static_shapes_flow_through_tf_function():
         strings = model.compress(x)
         decoded = model.decompress(strings, [8, 4])
         quantized, penalty = model(x)
-        shapes.update(strings=strings.shape, decoded=decoded.shape, penalty=penalty.shape,
-                      quantized=quantized.shape, bits=model.bits(x).shape)
+        shapes.update(
+            strings=strings.shape,
+            decoded=decoded.shape,
+            penalty=penalty.shape,
+            quantized=quantized.shape,
+            bits=model.bits(x).shape,
+        )
         return decoded
 
     graph.get_concrete_function()

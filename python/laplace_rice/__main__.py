@@ -41,8 +41,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"tensor        {args.shape} float32, Laplace scale {args.scale}")
     print(f"coding units  {int(np.prod(strings.shape))} (coding_rank={args.coding_rank})")
     print(f"compressed    {size:,} bytes ({8 * size / elements:.3f} bits/element)")
-    print(f"compress      {compress_s * 1e3:.1f} ms ({elements / compress_s / 1e6:.1f} M elements/s)")
-    print(f"decompress    {decompress_s * 1e3:.1f} ms ({elements / decompress_s / 1e6:.1f} M elements/s)")
+    print(
+        f"compress      {compress_s * 1e3:.1f} ms ({elements / compress_s / 1e6:.1f} M elements/s)"
+    )
+    print(
+        f"decompress    {decompress_s * 1e3:.1f} ms "
+        f"({elements / decompress_s / 1e6:.1f} M elements/s)"
+    )
     print(f"round trip    {'OK' if ok else 'MISMATCH'}")
     return 0 if ok else 1
 

@@ -91,7 +91,9 @@ class LaplaceEntropyModel(tf.Module):
         self._run_length_code = _check_int(
             "run_length_code", run_length_code, maximum=MAX_RICE_PARAMETER
         )
-        self._magnitude_code = _check_int("magnitude_code", magnitude_code, maximum=MAX_RICE_PARAMETER)
+        self._magnitude_code = _check_int(
+            "magnitude_code", magnitude_code, maximum=MAX_RICE_PARAMETER
+        )
         if not isinstance(use_run_length_for_non_zeros, (bool, numbers.Integral)):
             raise TypeError(
                 "`use_run_length_for_non_zeros` must be a bool, "
@@ -208,7 +210,9 @@ class LaplaceEntropyModel(tf.Module):
           `l1 * sign(bottleneck)`.
         """
         bottleneck = self._bottleneck(bottleneck)
-        return library.laplace_rice_penalty(bottleneck, self._l1_tensor(), coding_rank=self.coding_rank)
+        return library.laplace_rice_penalty(
+            bottleneck, self._l1_tensor(), coding_rank=self.coding_rank
+        )
 
     @tf.Module.with_name_scope
     def quantize(self, bottleneck):

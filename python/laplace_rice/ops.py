@@ -103,7 +103,12 @@ def run_length_encode(
 
 
 def run_length_decode(
-    code, shape, run_length_code: int, magnitude_code: int, use_run_length_for_non_zeros: bool, name=None
+    code,
+    shape,
+    run_length_code: int,
+    magnitude_code: int,
+    use_run_length_for_non_zeros: bool,
+    name=None,
 ):
     """Decodes a string from `run_length_encode` to an int32 tensor of `shape`.
 

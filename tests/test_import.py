@@ -1,0 +1,46 @@
+"""Importing the package: lazy TensorFlow, and the TensorFlow version check."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+
+def _run(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_import_does_not_load_tensorflow():
+    result = _run(
+        """
+        import sys, laplace_rice
+        assert "tensorflow" not in sys.modules, "import laplace_rice loaded TensorFlow"
+        print(laplace_rice.__version__)
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "1.0.0"
+
+
+def test_mismatched_tensorflow_version_is_a_clear_import_error():
+    result = _run(
+        """
+        import laplace_rice._build_info as info
+        info.TF_VERSION = "2.9.0"
+        try:
+            import laplace_rice.ops
+        except ImportError as error:
+            print(error)
+        else:
+            raise SystemExit("no ImportError")
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert "built against TensorFlow 2.9.0" in result.stdout
+    assert "Rebuild" in result.stdout
