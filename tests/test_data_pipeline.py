@@ -7,10 +7,11 @@ and batched maps produce the same strings (coding units are independent).
 
 from __future__ import annotations
 
-import laplace_rice
 import numpy as np
 import pytest
 import tensorflow as tf
+
+import laplace_rice
 
 AUTOTUNE = tf.data.AUTOTUNE
 CODE_SHAPE = (6, 5, 4)

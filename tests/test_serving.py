@@ -18,10 +18,11 @@ import subprocess
 import sys
 import textwrap
 
-import laplace_rice
 import numpy as np
 import pytest
 import tensorflow as tf
+
+import laplace_rice
 from laplace_rice import serving
 
 REPO = pathlib.Path(__file__).resolve().parents[1]

@@ -147,8 +147,9 @@ class Autoencoder:
     """x -> y = x A -> (quantize(y), penalty(y)) -> x_hat = quantize(y) S."""
 
     def __init__(self):
-        import laplace_rice
         import tensorflow as tf
+
+        import laplace_rice
 
         # Replicas apply identical (all-reduced) updates: take the first one's.
         aggregation = tf.VariableAggregation.ONLY_FIRST_REPLICA

@@ -37,8 +37,9 @@ def main(argv=None) -> int:
     parser.add_argument("--use-run-length-for-non-zeros", action="store_true")
     args = parser.parse_args(argv)
 
-    import laplace_rice
     import tensorflow as tf
+
+    import laplace_rice
     from laplace_rice import serving
 
     model = laplace_rice.LaplaceEntropyModel(
