@@ -20,24 +20,74 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 // Bits one Write() call may append (the accumulator keeps < 8 pending bits).
 inline constexpr int kMaxWriteBits = 56;
 
+// Bits a fast Peek() is sure to hold (64 minus up to 7 already consumed).
+inline constexpr int kPeekBits = 57;
+
+#if defined(__GNUC__) || defined(__clang__)
+#define LAPLACE_RICE_INLINE inline __attribute__((always_inline))
+#define LAPLACE_RICE_LIKELY(x) __builtin_expect(!!(x), 1)
+#define LAPLACE_RICE_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define LAPLACE_RICE_INLINE inline
+#define LAPLACE_RICE_LIKELY(x) (x)
+#define LAPLACE_RICE_UNLIKELY(x) (x)
+#endif
+
 inline int CountTrailingZeros(uint64_t word) { return __builtin_ctzll(word); }
 
 // Number of bits needed to write `value` (> 0): 1 + floor(log2(value)).
 inline int BitWidth(uint32_t value) { return 32 - __builtin_clz(value); }
+
+inline uint64_t LowMask(int count) { return (uint64_t{1} << count) - 1; }
+
+// Stores the low `size` (<= 8) bytes of `word`, little-endian. Taking the
+// address of a copy, not of a member, lets the member live in a register.
+LAPLACE_RICE_INLINE void StoreBytes(uint8_t* to, uint64_t word, size_t size) {
+  std::memcpy(to, &word, size);
+}
 
 class BitWriter {
  public:
   BitWriter(uint8_t* begin, size_t size)
       : next_(begin), end_(begin + size) {}
 
+  // The writer's state as plain values, for hot loops that keep it in
+  // registers (a writer reached by reference lives in memory, since stores
+  // through the byte pointer may alias it). WriteFast() needs HasRoom().
+  struct State {
+    uint8_t* next;
+    uint64_t pending;
+    int pending_count;
+  };
+  State Save() const { return State{next_, pending_, pending_count_}; }
+  void Restore(const State& state) {
+    next_ = state.next;
+    pending_ = state.pending;
+    pending_count_ = state.pending_count;
+  }
+  LAPLACE_RICE_INLINE bool HasRoom(const State& state) const {
+    return end_ - state.next >= 8;
+  }
+  LAPLACE_RICE_INLINE static void WriteFast(State& state, uint64_t bits,
+                                            uint64_t count) {
+    state.pending |= bits << state.pending_count;
+    state.pending_count += static_cast<int>(count);
+    StoreBytes(state.next, state.pending, 8);
+    const int whole_bytes = state.pending_count >> 3;
+    state.next += whole_bytes;
+    state.pending_count &= 7;
+    state.pending >>= whole_bytes * 8;
+  }
+
   // Appends the low `count` (<= kMaxWriteBits) bits of `bits`, least
-  // significant first. Bits of `bits` above `count` must be zero.
-  void Write(uint64_t bits, int count) {
+  // significant first. Bits of `bits` above `count` must be zero. One
+  // unconditional 8-byte store while there is room: no branch on the data.
+  LAPLACE_RICE_INLINE void Write(uint64_t bits, uint64_t count) {
     pending_ |= bits << pending_count_;
-    pending_count_ += count;
+    pending_count_ += static_cast<int>(count);
     const int whole_bytes = pending_count_ >> 3;
-    if (end_ - next_ >= 8) {
-      std::memcpy(next_, &pending_, 8);
+    if (LAPLACE_RICE_LIKELY(end_ - next_ >= 8)) {
+      StoreBytes(next_, pending_, 8);
     } else {
       StoreTail(whole_bytes);
     }
@@ -53,7 +103,7 @@ class BitWriter {
       Write(0, kMaxWriteBits);
       count -= kMaxWriteBits;
     }
-    Write(0, static_cast<int>(count));
+    Write(0, count);
   }
 
   // Writes the pending bits (zero-padded to a byte). Returns false if the
@@ -74,13 +124,13 @@ class BitWriter {
     if (room < needed) overflowed_ = true;
     if (room > 0) {
       const size_t n = room < 8 ? static_cast<size_t>(room) : 8;
-      std::memcpy(next_, &pending_, n);
+      StoreBytes(next_, pending_, n);
     }
     if (room < needed) next_ = end_ - needed;  // keep next_ <= end_ after +=
   }
 
   uint8_t* next_;
-  uint8_t* const end_;
+  uint8_t* end_;
   uint64_t pending_ = 0;
   int pending_count_ = 0;
   bool overflowed_ = false;
@@ -91,15 +141,23 @@ class BitReader {
   BitReader(const uint8_t* data, size_t size)
       : data_(data), size_(size), total_bits_(uint64_t{size} * 8) {}
 
+  // True when PeekFast() may load eight bytes at the position.
+  LAPLACE_RICE_INLINE bool CanPeekFast() const { return (position_ >> 3) + 8 <= size_; }
+
+  // The next kPeekBits or more bits, LSB first, zeros above them. Only when
+  // CanPeekFast().
+  LAPLACE_RICE_INLINE uint64_t PeekFast() const {
+    uint64_t word;
+    std::memcpy(&word, data_ + (position_ >> 3), 8);
+    return word >> (position_ & 7);
+  }
+
   // The next 57 or more bits, LSB first (zeros past the end of the data).
   uint64_t Peek() const {
+    if (CanPeekFast()) return PeekFast();
     const uint64_t byte = position_ >> 3;
     uint64_t word = 0;
-    if (byte + 8 <= size_) {
-      std::memcpy(&word, data_ + byte, 8);
-    } else if (byte < size_) {
-      std::memcpy(&word, data_ + byte, size_ - byte);
-    }
+    if (byte < size_) std::memcpy(&word, data_ + byte, size_ - byte);
     return word >> (position_ & 7);
   }
 
@@ -108,7 +166,7 @@ class BitReader {
 
   // Reads `count` (<= 56) bits as an unsigned integer.
   uint64_t Read(int count) {
-    const uint64_t bits = Peek() & ((uint64_t{1} << count) - 1);
+    const uint64_t bits = Peek() & LowMask(count);
     position_ += count;
     return bits;
   }
@@ -119,8 +177,7 @@ class BitReader {
   uint64_t ReadUnary(uint64_t limit) {
     uint64_t zeros = 0;
     for (;;) {
-      const uint64_t word = Peek();
-      const uint64_t low = word & ((uint64_t{1} << kMaxWriteBits) - 1);
+      const uint64_t low = Peek() & LowMask(kMaxWriteBits);
       if (low != 0) {
         const int run = CountTrailingZeros(low);
         zeros += run;

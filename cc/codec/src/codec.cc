@@ -1,10 +1,27 @@
 // The run-length Rice/Gamma bitstream (FORMAT.md): the one place that knows
 // how a coding unit becomes bits and back.
+//
+// Speed notes. The unit walks are templates over the two code kinds (Rice or
+// gamma for run lengths and for magnitudes), so the inner loops carry no
+// per-value branch on the parameters. Without runs of non-zeros, counting and
+// writing are branch-free per value: a zero costs a zero-length write, so the
+// 20-80 % zero/non-zero mix of Laplace data causes no mispredictions. A
+// non-zero's run length, sign and magnitude go out in one Write. The decoder
+// reads codes from one 8-byte load while at least 8 bytes remain and falls
+// back to the bounds-checked reader (which also reports every error) for long
+// codes and the end of the string.
 #include "laplace_rice/codec.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <string>
+#include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "bit_io.h"
 
@@ -14,174 +31,401 @@ namespace {
 using internal::BitReader;
 using internal::BitWidth;
 using internal::BitWriter;
+using internal::CountTrailingZeros;
 using internal::kMaxWriteBits;
+using internal::kPeekBits;
+using internal::LowMask;
 
 constexpr uint64_t kInt32Max = std::numeric_limits<int32_t>::max();
+constexpr uint64_t kInt32MinMagnitude = kInt32Max + 1;
 // Gamma codes carry values of at most 31 bits: a prefix of <= 30 zero bits.
 constexpr int kMaxGammaPrefix = 30;
 
 // ---------------------------------------------------------------------------
-// Value sources: how the coder reads element i of a unit as an int32.
+// Value sources: how the coder reads element i of a unit as an int32. Get()
+// sets bits of `suspect` for values that may not be codable; Check() then
+// finds the first bad one exactly (a rare, slow path).
 
 struct Int32Values {
   const int32_t* data;
-  int32_t operator[](size_t i) const { return data[i]; }
-  Status status() const { return Status(); }
+  int32_t Get(size_t i, uint32_t& /*suspect*/) const { return data[i]; }
+  Status Check(size_t /*begin*/, size_t /*end*/, uint32_t /*suspect*/) const {
+    return Status();
+  }
 };
 
-// Floating-point values, rounded half to even on the fly (no int32 copy).
-// Records the first value that has no int32 rounding.
+// Whether `x` rounds (half to even) to an int32. NaN fails both comparisons.
+template <typename Float>
+bool RoundsToInt32(Float x) {
+  const double d = static_cast<double>(x);
+  return d >= -2147483648.5 && d < 2147483647.5;
+}
+
+// Rounds half to even (the default rounding mode, as tf.round). The SSE2
+// conversion returns INT32_MIN for NaN and out-of-range values, which marks
+// the value suspect; a real INT32_MIN is cleared by Check().
+inline int32_t RoundToInt32(float x, uint32_t& suspect) {
+#if defined(__SSE2__)
+  const int32_t r = _mm_cvtss_si32(_mm_set_ss(x));
+#else
+  const int32_t r = RoundsToInt32(x) ? static_cast<int32_t>(std::nearbyint(x))
+                                     : std::numeric_limits<int32_t>::min();
+#endif
+  suspect |= r == std::numeric_limits<int32_t>::min();
+  return r;
+}
+inline int32_t RoundToInt32(double x, uint32_t& suspect) {
+#if defined(__SSE2__)
+  const int32_t r = _mm_cvtsd_si32(_mm_set_sd(x));
+#else
+  const int32_t r = RoundsToInt32(x) ? static_cast<int32_t>(std::nearbyint(x))
+                                     : std::numeric_limits<int32_t>::min();
+#endif
+  suspect |= r == std::numeric_limits<int32_t>::min();
+  return r;
+}
+
+// Floating-point values, rounded on the fly (no int32 copy).
 template <typename Float>
 struct RoundedValues {
   const Float* data;
-  mutable size_t first_bad = std::numeric_limits<size_t>::max();
 
-  int32_t operator[](size_t i) const {
-    const double x = static_cast<double>(data[i]);
-    // NaN fails both comparisons.
-    if (!(x >= -2147483648.5 && x < 2147483647.5)) {
-      if (i < first_bad) first_bad = i;
-      return 0;
-    }
-    // Adding 1.5 * 2^52 rounds x to an integer (half to even, the default
-    // rounding mode) held in the low mantissa bits, two's complement.
-    const double shifted = x + 6755399441055744.0;
-    uint64_t bits;
-    std::memcpy(&bits, &shifted, sizeof bits);
-    return static_cast<int32_t>(static_cast<uint32_t>(bits));
+  int32_t Get(size_t i, uint32_t& suspect) const {
+    return RoundToInt32(data[i], suspect);
   }
 
-  Status status() const {
-    if (first_bad == std::numeric_limits<size_t>::max()) return Status();
-    return Status::InvalidArgument(
-        "cannot quantize value " + std::to_string(data[first_bad]) +
-        " at index " + std::to_string(first_bad) +
-        " of a coding unit: it is NaN, infinite or rounds outside int32");
+  Status Check(size_t begin, size_t end, uint32_t suspect) const {
+    if (suspect == 0) return Status();
+    for (size_t i = begin; i < end; ++i) {
+      if (!RoundsToInt32(data[i])) {
+        return Status::InvalidArgument(
+            "cannot quantize value " + std::to_string(data[i]) +
+            " at index " + std::to_string(i) +
+            " of a coding unit: it is NaN, infinite or rounds outside int32");
+      }
+    }
+    return Status();
   }
 };
 
-// Magnitude of a non-zero int32 as unsigned (2^31 for INT32_MIN).
+// Magnitude of a non-zero int32 as unsigned (2^31 for INT32_MIN). Written
+// without a branch: the signs of Laplace data are coin flips.
 inline uint32_t Magnitude(int32_t value) {
-  return value > 0 ? static_cast<uint32_t>(value)
-                   : 0u - static_cast<uint32_t>(value);
+  const uint32_t sign_mask = static_cast<uint32_t>(value >> 31);
+  return (static_cast<uint32_t>(value) ^ sign_mask) - sign_mask;
+}
+
+// Magnitude of a non-zero value, 1 for zero (a harmless stand-in).
+inline uint32_t MagnitudeOr1(int32_t value) {
+  return Magnitude(value) | static_cast<uint32_t>(value == 0);
 }
 
 // ---------------------------------------------------------------------------
-// Bit sinks: what the coder does with each code. Counting and writing share
-// the unit walk below, so the two can never disagree.
+// The two codes. Length() is exact for any value; Pattern() is the code as
+// bits, valid when Length() <= 64; DecodeFast() reads a code from a peeked
+// word (false if it does not lie wholly in it), ReadSlow() from the reader.
 
-inline uint64_t RiceBits(uint64_t value, int k) { return (value >> k) + 1 + k; }
-inline uint64_t GammaBits(uint32_t value) { return 2 * BitWidth(value) - 1; }
+struct Rice {
+  int k;
 
-class BitCounter {
- public:
-  explicit BitCounter(const CodeParams& params) : params_(params) {}
-
-  void RunLength(uint64_t run) {
-    const int k = params_.run_length_code;
-    bits_ += k >= 0 ? RiceBits(run, k)
-                    : GammaBits(static_cast<uint32_t>(run + 1));
+  uint64_t Length(uint64_t v) const { return (v >> k) + 1 + k; }
+  uint64_t Tail(uint64_t v) const { return ((v & LowMask(k)) << 1) | 1; }
+  uint64_t Pattern(uint64_t v) const { return Tail(v) << ((v >> k) & 63); }
+  void WriteLong(BitWriter& writer, uint64_t v) const {
+    writer.WriteZeros(v >> k);
+    writer.Write(Tail(v), k + 1);
   }
 
-  void NonZero(int32_t value) {
-    const uint32_t magnitude = Magnitude(value);
-    const int k = params_.magnitude_code;
-    bits_ += 1 + (k >= 0 ? RiceBits(magnitude - 1, k)
-                         : GammaBits(GammaMagnitude(magnitude)));
+  bool DecodeFast(uint64_t word, uint64_t* v, int* used) const {
+    if (word == 0) return false;
+    const int prefix = CountTrailingZeros(word);
+    *used = prefix + 1 + k;
+    *v = (uint64_t{static_cast<uint32_t>(prefix)} << k) |
+         ((word >> prefix >> 1) & LowMask(k));
+    return *used <= kPeekBits;
   }
-
-  uint64_t bits() const { return bits_; }
-
-  // INT32_MIN has no gamma code: it is written as -(2^31 - 1).
-  static uint32_t GammaMagnitude(uint32_t magnitude) {
-    return magnitude > kInt32Max ? static_cast<uint32_t>(kInt32Max)
-                                 : magnitude;
+  // Reads Rice(v) with v <= limit.
+  bool ReadSlow(BitReader& reader, uint64_t limit, uint64_t* v) const {
+    const uint64_t prefix = reader.ReadUnary(limit >> k);
+    if (prefix > (limit >> k)) return false;
+    *v = (prefix << k) | reader.Read(k);
+    return *v <= limit;
   }
-
- private:
-  const CodeParams params_;
-  uint64_t bits_ = 0;
 };
 
-class CodeWriter {
- public:
-  CodeWriter(const CodeParams& params, uint8_t* out, size_t size)
-      : params_(params), writer_(out, size) {}
-
-  void RunLength(uint64_t run) {
-    const int k = params_.run_length_code;
-    if (k >= 0) {
-      WriteRice(run, k);
-    } else {
-      WriteGamma(static_cast<uint32_t>(run + 1));
-    }
-  }
-
-  void NonZero(int32_t value) {
-    writer_.Write(value > 0 ? 1 : 0, 1);
-    const uint32_t magnitude = Magnitude(value);
-    const int k = params_.magnitude_code;
-    if (k >= 0) {
-      WriteRice(magnitude - 1, k);
-    } else {
-      WriteGamma(BitCounter::GammaMagnitude(magnitude));
-    }
-  }
-
-  bool Finish() { return writer_.Finish(); }
-
- private:
-  // `value >> k` zero bits, a 1 bit, the low k bits of value.
-  void WriteRice(uint64_t value, int k) {
-    const uint64_t prefix = value >> k;
-    const uint64_t tail = ((value & ((uint64_t{1} << k) - 1)) << 1) | 1;
-    if (prefix + 1 + k <= kMaxWriteBits) {
-      writer_.Write(tail << prefix, static_cast<int>(prefix + 1 + k));
-    } else {
-      writer_.WriteZeros(prefix);
-      writer_.Write(tail, k + 1);
-    }
-  }
-
-  // width - 1 zero bits, a 1 bit, the low width - 1 bits of value.
-  void WriteGamma(uint32_t value) {
-    const int width = BitWidth(value);
+struct Gamma {  // values 1 to 2^31 - 1
+  uint64_t Length(uint32_t v) const { return 2 * BitWidth(v) - 1; }
+  uint64_t Pattern(uint32_t v) const {
+    const int width = BitWidth(v);
     const uint64_t leading_one = uint64_t{1} << (width - 1);
-    const uint64_t low_bits = value ^ leading_one;
-    if (2 * width - 1 <= kMaxWriteBits) {
-      writer_.Write(leading_one | (low_bits << width), 2 * width - 1);
-    } else {
-      writer_.Write(leading_one, width);
-      writer_.Write(low_bits, width - 1);
-    }
+    return leading_one | ((v ^ leading_one) << width);
+  }
+  void WriteLong(BitWriter& writer, uint32_t v) const {
+    const int width = BitWidth(v);
+    const uint64_t leading_one = uint64_t{1} << (width - 1);
+    writer.Write(leading_one, width);
+    writer.Write(v ^ leading_one, width - 1);
   }
 
-  const CodeParams params_;
-  BitWriter writer_;
+  bool DecodeFast(uint64_t word, uint64_t* v, int* used) const {
+    if (word == 0) return false;
+    const int prefix = CountTrailingZeros(word);
+    if (prefix > kMaxGammaPrefix) return false;
+    *used = 2 * prefix + 1;
+    *v = (uint64_t{1} << prefix) | ((word >> prefix >> 1) & LowMask(prefix));
+    return *used <= kPeekBits;
+  }
+  bool ReadSlow(BitReader& reader, uint64_t* v) const {
+    const uint64_t prefix = reader.ReadUnary(kMaxGammaPrefix);
+    if (prefix > kMaxGammaPrefix) return false;
+    const int width = static_cast<int>(prefix);
+    *v = (uint64_t{1} << width) | reader.Read(width);
+    return true;
+  }
 };
 
-// The unit walk of FORMAT.md: runs of zeros, then one non-zero or a run of
-// non-zeros, until the end of the unit.
-template <class Values, class Sink>
-void CodeUnit(const Values& values, size_t count, bool run_length_non_zeros,
-              Sink& sink) {
-  size_t pos = 0;
-  uint64_t offset = 0;  // only the first run of zeros can be empty
-  while (pos < count) {
-    const size_t zeros_start = pos;
-    while (pos < count && values[pos] == 0) ++pos;
-    sink.RunLength(pos - zeros_start - offset);
-    if (pos == count) break;
-    if (!run_length_non_zeros) {
-      sink.NonZero(values[pos++]);
+// Run lengths r >= 0: Rice(r, k) or Gamma(r + 1). r < 2^31 (kMaxUnitSize).
+struct RiceRuns {
+  Rice code;
+  uint64_t Length(uint64_t r) const { return code.Length(r); }
+  uint64_t Pattern(uint64_t r) const { return code.Pattern(r); }
+  void WriteLong(BitWriter& w, uint64_t r) const { code.WriteLong(w, r); }
+  bool DecodeFast(uint64_t word, uint64_t* r, int* used) const {
+    return code.DecodeFast(word, r, used);
+  }
+  bool ReadSlow(BitReader& reader, uint64_t limit, uint64_t* r) const {
+    return code.ReadSlow(reader, limit, r);
+  }
+};
+
+struct GammaRuns {
+  Gamma code;
+  uint64_t Length(uint64_t r) const { return code.Length(Plus1(r)); }
+  uint64_t Pattern(uint64_t r) const { return code.Pattern(Plus1(r)); }
+  void WriteLong(BitWriter& w, uint64_t r) const { code.WriteLong(w, Plus1(r)); }
+  bool DecodeFast(uint64_t word, uint64_t* r, int* used) const {
+    const bool ok = code.DecodeFast(word, r, used);
+    *r -= 1;
+    return ok;
+  }
+  bool ReadSlow(BitReader& reader, uint64_t limit, uint64_t* r) const {
+    if (!code.ReadSlow(reader, r)) return false;
+    *r -= 1;
+    return *r <= limit;
+  }
+  static uint32_t Plus1(uint64_t r) { return static_cast<uint32_t>(r + 1); }
+};
+
+// Magnitudes m >= 1 of non-zeros: Rice(m - 1, k) or Gamma(m). Gamma has no
+// code for 2^31 (INT32_MIN): it is written as 2^31 - 1.
+struct RiceMagnitudes {
+  Rice code;
+  uint64_t Length(uint32_t m) const { return code.Length(m - 1); }
+  uint64_t Pattern(uint32_t m) const { return code.Pattern(m - 1); }
+  void WriteLong(BitWriter& w, uint32_t m) const { code.WriteLong(w, m - 1); }
+  bool DecodeFast(uint64_t word, uint64_t* m, int* used) const {
+    const bool ok = code.DecodeFast(word, m, used);
+    *m += 1;
+    return ok && *m <= kInt32MinMagnitude;
+  }
+  bool ReadSlow(BitReader& reader, uint64_t* m) const {
+    if (!code.ReadSlow(reader, kInt32Max, m)) return false;
+    *m += 1;
+    return true;
+  }
+};
+
+struct GammaMagnitudes {
+  Gamma code;
+  uint64_t Length(uint32_t m) const { return code.Length(Clamp(m)); }
+  uint64_t Pattern(uint32_t m) const { return code.Pattern(Clamp(m)); }
+  void WriteLong(BitWriter& w, uint32_t m) const { code.WriteLong(w, Clamp(m)); }
+  bool DecodeFast(uint64_t word, uint64_t* m, int* used) const {
+    return code.DecodeFast(word, m, used);
+  }
+  bool ReadSlow(BitReader& reader, uint64_t* m) const {
+    return code.ReadSlow(reader, m);
+  }
+  static uint32_t Clamp(uint32_t m) {
+    return m > kInt32Max ? static_cast<uint32_t>(kInt32Max) : m;
+  }
+};
+
+// Calls f(runs, magnitudes) with the coders the parameters select.
+template <class F>
+auto WithCoders(const CodeParams& params, F&& f) {
+  const Rice run_rice{params.run_length_code};
+  const Rice magnitude_rice{params.magnitude_code};
+  if (params.run_length_code >= 0) {
+    if (params.magnitude_code >= 0) {
+      return f(RiceRuns{run_rice}, RiceMagnitudes{magnitude_rice});
+    }
+    return f(RiceRuns{run_rice}, GammaMagnitudes{});
+  }
+  if (params.magnitude_code >= 0) {
+    return f(GammaRuns{}, RiceMagnitudes{magnitude_rice});
+  }
+  return f(GammaRuns{}, GammaMagnitudes{});
+}
+
+// ---------------------------------------------------------------------------
+// Counting and writing [begin, end) of a unit. `begin` is 0 or a split point
+// (see IsSplitPoint); `offset` is what the first run of zeros is coded less
+// by: 0 at the start of a unit, 1 at a split point in the non-zero-runs mode.
+
+// Without runs of non-zeros: each value adds the code of (run of zeros
+// before it, sign, magnitude) if non-zero, or extends the run if zero.
+template <class Values, class Runs, class Mags>
+uint64_t CountPlain(const Values& values, size_t begin, size_t end,
+                    const Runs& runs, const Mags& mags, uint32_t& suspect) {
+  uint64_t bits = 0;
+  uint64_t run = 0;
+  for (size_t i = begin; i < end; ++i) {
+    const int32_t x = values.Get(i, suspect);
+    const uint64_t non_zero = x != 0;
+    const uint32_t m = MagnitudeOr1(x);
+    const uint64_t length = runs.Length(run) + 1 + mags.Length(m);
+    bits += length & (0 - non_zero);
+    run = (run + 1) & (non_zero - 1);
+  }
+  if (run > 0) bits += runs.Length(run);
+  return bits;
+}
+
+template <class Values, class Runs, class Mags>
+void WritePlain(const Values& values, size_t begin, size_t end,
+                const Runs& runs, const Mags& mags, BitWriter& writer,
+                uint32_t& out_suspect) {
+  BitWriter::State state = writer.Save();  // in registers, see BitWriter
+  uint32_t suspect = 0;
+  uint64_t run = 0;
+  for (size_t i = begin; i < end; ++i) {
+    const int32_t x = values.Get(i, suspect);
+    const uint64_t non_zero = x != 0;
+    const uint32_t m = MagnitudeOr1(x);
+    const uint64_t run_length = runs.Length(run);
+    const uint64_t length = run_length + 1 + mags.Length(m);
+    if (LAPLACE_RICE_UNLIKELY(length > kMaxWriteBits ||
+                              !writer.HasRoom(state))) {
+      if (!non_zero) {
+        ++run;
+        continue;
+      }
+      writer.Restore(state);
+      if (run_length <= kMaxWriteBits) {
+        writer.Write(runs.Pattern(run), run_length);
+      } else {
+        runs.WriteLong(writer, run);
+      }
+      writer.Write(static_cast<uint64_t>(x > 0), 1);
+      mags.WriteLong(writer, m);
+      state = writer.Save();
+      run = 0;
       continue;
     }
+    const uint64_t sign = static_cast<uint64_t>(x > 0);
+    const uint64_t code = runs.Pattern(run) | (sign << run_length) |
+                          (mags.Pattern(m) << (run_length + 1));
+    const uint64_t keep = 0 - non_zero;
+    BitWriter::WriteFast(state, code & keep, length & keep);
+    run = (run + 1) & (non_zero - 1);
+  }
+  writer.Restore(state);
+  out_suspect |= suspect;
+  if (run > 0) {
+    if (runs.Length(run) <= kMaxWriteBits) {
+      writer.Write(runs.Pattern(run), runs.Length(run));
+    } else {
+      runs.WriteLong(writer, run);
+    }
+  }
+}
+
+// Sinks for the walk with runs of non-zeros.
+template <class Runs, class Mags>
+struct BitCounter {
+  const Runs& runs;
+  const Mags& mags;
+  uint64_t bits = 0;
+  void RunLength(uint64_t r) { bits += runs.Length(r); }
+  void NonZero(int32_t x) { bits += 1 + mags.Length(Magnitude(x)); }
+};
+
+template <class Runs, class Mags>
+struct CodeWriter {
+  const Runs& runs;
+  const Mags& mags;
+  BitWriter writer;  // a copy, in registers
+  void RunLength(uint64_t r) {
+    const uint64_t length = runs.Length(r);
+    if (length <= kMaxWriteBits) {
+      writer.Write(runs.Pattern(r), length);
+    } else {
+      runs.WriteLong(writer, r);
+    }
+  }
+  void NonZero(int32_t x) {
+    const uint32_t m = Magnitude(x);
+    const uint64_t sign = x > 0 ? 1 : 0;
+    const uint64_t length = mags.Length(m);
+    if (length < kMaxWriteBits) {
+      writer.Write(sign | (mags.Pattern(m) << 1), length + 1);
+    } else {
+      writer.Write(sign, 1);
+      mags.WriteLong(writer, m);
+    }
+  }
+};
+
+// The walk of FORMAT.md with runs of non-zeros.
+template <class Values, class Sink>
+void WalkRuns(const Values& values, size_t begin, size_t end, uint64_t offset,
+              Sink& sink, uint32_t& suspect) {
+  size_t pos = begin;
+  while (pos < end) {
+    const size_t zeros_start = pos;
+    while (pos < end && values.Get(pos, suspect) == 0) ++pos;
+    sink.RunLength(pos - zeros_start - offset);
+    if (pos == end) break;
     const size_t non_zeros_start = pos;
-    while (pos < count && values[pos] != 0) ++pos;
+    while (pos < end && values.Get(pos, suspect) != 0) ++pos;
     sink.RunLength(pos - non_zeros_start - 1);
-    for (size_t i = non_zeros_start; i < pos; ++i) sink.NonZero(values[i]);
+    for (size_t i = non_zeros_start; i < pos; ++i) {
+      sink.NonZero(values.Get(i, suspect));
+    }
     offset = 1;
   }
+}
+
+// Bits of values[begin, end); `suspect` as for Values::Get.
+template <class Values>
+uint64_t CountRange(const Values& values, size_t begin, size_t end,
+                    const CodeParams& params, uint32_t& suspect) {
+  return WithCoders(params, [&](const auto& runs, const auto& mags) {
+    if (!params.use_run_length_for_non_zeros) {
+      return CountPlain(values, begin, end, runs, mags, suspect);
+    }
+    BitCounter<std::decay_t<decltype(runs)>, std::decay_t<decltype(mags)>>
+        counter{runs, mags};
+    WalkRuns(values, begin, end, begin == 0 ? 0 : 1, counter, suspect);
+    return counter.bits;
+  });
+}
+
+template <class Values>
+void WriteRange(const Values& values, size_t begin, size_t end,
+                const CodeParams& params, BitWriter& writer,
+                uint32_t& suspect) {
+  WithCoders(params, [&](const auto& runs, const auto& mags) {
+    if (!params.use_run_length_for_non_zeros) {
+      WritePlain(values, begin, end, runs, mags, writer, suspect);
+      return;
+    }
+    CodeWriter<std::decay_t<decltype(runs)>, std::decay_t<decltype(mags)>>
+        sink{runs, mags, writer};
+    WalkRuns(values, begin, end, begin == 0 ? 0 : 1, sink, suspect);
+    writer = sink.writer;
+  });
 }
 
 Status ValidateCall(const CodeParams& params, size_t count) {
@@ -191,27 +435,21 @@ Status ValidateCall(const CodeParams& params, size_t count) {
 }
 
 template <class Values>
-Status CountBitsOf(const Values& values, size_t count,
-                   const CodeParams& params, uint64_t* bits) {
-  Status status = ValidateCall(params, count);
-  if (!status.ok()) return status;
-  BitCounter counter(params);
-  CodeUnit(values, count, params.use_run_length_for_non_zeros, counter);
-  status = values.status();
-  if (!status.ok()) return status;
-  *bits = counter.bits();
-  return Status();
+Status CountPart(const Values& values, size_t begin, size_t end,
+                 const CodeParams& params, uint64_t* bits) {
+  uint32_t suspect = 0;
+  *bits = CountRange(values, begin, end, params, suspect);
+  return values.Check(begin, end, suspect);
 }
 
 template <class Values>
-Status EncodeIntoOf(const Values& values, size_t count,
-                    const CodeParams& params, uint8_t* out, size_t out_size) {
-  Status status = ValidateCall(params, count);
-  if (!status.ok()) return status;
-  CodeWriter writer(params, out, out_size);
-  CodeUnit(values, count, params.use_run_length_for_non_zeros, writer);
+Status EncodePart(const Values& values, size_t begin, size_t end,
+                  const CodeParams& params, uint8_t* out, size_t out_size) {
+  uint32_t suspect = 0;
+  BitWriter writer(out, out_size);
+  WriteRange(values, begin, end, params, writer, suspect);
   const bool filled_exactly = writer.Finish();
-  status = values.status();
+  Status status = values.Check(begin, end, suspect);
   if (!status.ok()) return status;
   if (!filled_exactly) {
     return Status::InvalidArgument(
@@ -219,6 +457,22 @@ Status EncodeIntoOf(const Values& values, size_t count,
         " bytes does not match the encoded size (use CountBits)");
   }
   return Status();
+}
+
+template <class Values>
+Status CountBitsOf(const Values& values, size_t count,
+                   const CodeParams& params, uint64_t* bits) {
+  Status status = ValidateCall(params, count);
+  if (!status.ok()) return status;
+  return CountPart(values, 0, count, params, bits);
+}
+
+template <class Values>
+Status EncodeIntoOf(const Values& values, size_t count,
+                    const CodeParams& params, uint8_t* out, size_t out_size) {
+  Status status = ValidateCall(params, count);
+  if (!status.ok()) return status;
+  return EncodePart(values, 0, count, params, out, out_size);
 }
 
 template <class Values>
@@ -233,37 +487,199 @@ Status EncodeOf(const Values& values, size_t count, const CodeParams& params,
 }
 
 // ---------------------------------------------------------------------------
+// One unit in parts. The string of a unit is the concatenation of the
+// strings of its parts when every part but the first starts at a split
+// point: after a non-zero (and, with runs of non-zeros, before a zero). So
+// parts can be counted and written independently; cuts are moved forward to
+// where the bits before them fill whole bytes, so that no two parts share a
+// byte.
+
+template <class Values>
+bool IsSplitPoint(const Values& values, size_t pos, size_t count,
+                  bool runs_of_non_zeros, uint32_t& suspect) {
+  if (pos == 0 || pos >= count) return false;
+  if (values.Get(pos - 1, suspect) == 0) return false;
+  return !runs_of_non_zeros || values.Get(pos, suspect) == 0;
+}
+
+// The first split point at or after `pos`, or `count` if none.
+template <class Values>
+size_t NextSplitPoint(const Values& values, size_t pos, size_t count,
+                      bool runs_of_non_zeros, uint32_t& suspect) {
+  while (pos < count &&
+         !IsSplitPoint(values, pos, count, runs_of_non_zeros, suspect)) {
+    ++pos;
+  }
+  return pos;
+}
+
+struct Part {
+  size_t begin = 0;
+  size_t end = 0;
+  uint64_t bits = 0;
+};
+
+Status RunParts(std::vector<Part>& parts, const ParallelRunner& run,
+                const std::function<Status(size_t)>& task) {
+  std::vector<Status> statuses(parts.size());
+  run(parts.size(), [&](size_t i) { statuses[i] = task(i); });
+  for (const Status& status : statuses) {
+    if (!status.ok()) return status;
+  }
+  return Status();
+}
+
+// Cuts [0, count) into at most `max_parts` parts and counts each.
+template <class Values>
+Status CountParts(const Values& values, size_t count, const CodeParams& params,
+                  size_t max_parts, const ParallelRunner& run,
+                  std::vector<Part>* parts) {
+  Status status = ValidateCall(params, count);
+  if (!status.ok()) return status;
+  const bool nz_runs = params.use_run_length_for_non_zeros;
+  uint32_t suspect = 0;  // rechecked by the counts of the parts
+  parts->clear();
+  size_t begin = 0;
+  max_parts = std::max<size_t>(max_parts, 1);
+  for (size_t i = 1; i <= max_parts && begin < count; ++i) {
+    const size_t target = count / max_parts * i;
+    size_t end = count;
+    if (i < max_parts) {
+      if (target <= begin) continue;
+      end = NextSplitPoint(values, target, count, nz_runs, suspect);
+    }
+    if (end <= begin) continue;
+    parts->push_back(Part{begin, end, 0});
+    begin = end;
+  }
+  if (parts->empty()) parts->push_back(Part{0, count, 0});
+  return RunParts(*parts, run, [&](size_t i) {
+    Part& part = (*parts)[i];
+    return CountPart(values, part.begin, part.end, params, &part.bits);
+  });
+}
+
+// Moves each cut forward to where the bits before it fill whole bytes (or
+// drops it); keeps every part's bit count exact.
+template <class Values>
+void AlignParts(const Values& values, const CodeParams& params,
+                std::vector<Part>* parts) {
+  const bool nz_runs = params.use_run_length_for_non_zeros;
+  std::vector<Part> aligned;
+  uint64_t offset = 0;  // bits before the current part
+  uint32_t suspect = 0;
+  for (const Part& next : *parts) {
+    if (aligned.empty()) {
+      aligned.push_back(next);
+      offset = 0;
+      continue;
+    }
+    Part& last = aligned.back();
+    // Grow `last` into `next` one split point at a time.
+    size_t cut = next.begin;
+    uint64_t moved = 0;  // bits of [next.begin, cut)
+    while ((offset + last.bits + moved) % 8 != 0 && cut < next.end) {
+      const size_t after =
+          NextSplitPoint(values, cut + 1, next.end, nz_runs, suspect);
+      if (after >= next.end) {
+        cut = next.end;
+        break;
+      }
+      moved += CountRange(values, cut, after, params, suspect);
+      cut = after;
+    }
+    if (cut >= next.end) {
+      last.end = next.end;  // no aligned cut: merge
+      last.bits += next.bits;
+      continue;
+    }
+    last.end = cut;
+    last.bits += moved;
+    offset += last.bits;
+    aligned.push_back(Part{cut, next.end, next.bits - moved});
+  }
+  *parts = std::move(aligned);
+}
+
+template <class Values>
+Status CountBitsParallelOf(const Values& values, size_t count,
+                           const CodeParams& params, size_t max_parts,
+                           const ParallelRunner& run, uint64_t* bits) {
+  std::vector<Part> parts;
+  Status status = CountParts(values, count, params, max_parts, run, &parts);
+  if (!status.ok()) return status;
+  *bits = 0;
+  for (const Part& part : parts) *bits += part.bits;
+  return Status();
+}
+
+template <class Values>
+Status EncodeParallelOf(const Values& values, size_t count,
+                        const CodeParams& params, size_t max_parts,
+                        const ParallelRunner& run, const Allocator& allocate) {
+  std::vector<Part> parts;
+  Status status = CountParts(values, count, params, max_parts, run, &parts);
+  if (!status.ok()) return status;
+  AlignParts(values, params, &parts);
+  std::vector<uint64_t> offsets(parts.size() + 1, 0);
+  for (size_t i = 0; i < parts.size(); ++i) {
+    offsets[i + 1] = offsets[i] + parts[i].bits;
+  }
+  const size_t size = BytesForBits(offsets.back());
+  uint8_t* out = allocate(size);
+  if (out == nullptr && size > 0) {
+    return Status::InvalidArgument("cannot allocate the output string");
+  }
+  return RunParts(parts, run, [&](size_t i) {
+    const size_t first = offsets[i] / 8;
+    const size_t last = BytesForBits(offsets[i + 1]);
+    return EncodePart(values, parts[i].begin, parts[i].end, params,
+                      out + first, last - first);
+  });
+}
+
+// ---------------------------------------------------------------------------
 // Decoding.
 
+template <class Runs, class Mags>
 class UnitDecoder {
  public:
-  UnitDecoder(const uint8_t* data, size_t size, const CodeParams& params)
-      : reader_(data, size), params_(params) {}
+  UnitDecoder(const uint8_t* data, size_t size, const Runs& runs,
+              const Mags& mags)
+      : reader_(data, size), runs_(runs), mags_(mags) {}
 
-  Status Decode(int32_t* out, size_t count) {
+  Status Decode(int32_t* out, size_t count, bool runs_of_non_zeros) {
     size_t pos = 0;
-    uint64_t offset = 0;
-    while (pos < count) {
-      uint64_t zeros;
-      if (!ReadRunLength(count - pos - offset, &zeros)) {
-        return Error("run of zeros", pos);
+    if (!runs_of_non_zeros) {
+      while (pos < count) {
+        uint64_t zeros;
+        if (!ReadRun(count - pos, &zeros)) return Error("run of zeros", pos);
+        FillZeros(out, pos, zeros, count);
+        pos += zeros;
+        if (pos == count) break;
+        if (!ReadNonZero(&out[pos])) return Error("non-zero value", pos);
+        ++pos;
       }
-      zeros += offset;
-      std::memset(out + pos, 0, zeros * sizeof(int32_t));
-      pos += zeros;
-      if (pos == count) break;
-      uint64_t non_zeros = 1;
-      if (params_.use_run_length_for_non_zeros) {
-        if (!ReadRunLength(count - pos - 1, &non_zeros)) {
+    } else {
+      uint64_t offset = 0;
+      while (pos < count) {
+        uint64_t zeros;
+        if (!ReadRun(count - pos - offset, &zeros)) {
+          return Error("run of zeros", pos);
+        }
+        zeros += offset;
+        FillZeros(out, pos, zeros, count);
+        pos += zeros;
+        if (pos == count) break;
+        uint64_t non_zeros;
+        if (!ReadRun(count - pos - 1, &non_zeros)) {
           return Error("run of non-zeros", pos);
         }
-        ++non_zeros;
+        for (const size_t end = pos + non_zeros + 1; pos < end; ++pos) {
+          if (!ReadNonZero(&out[pos])) return Error("non-zero value", pos);
+        }
         offset = 1;
       }
-      for (const size_t end = pos + non_zeros; pos < end; ++pos) {
-        if (!ReadNonZero(&out[pos])) return Error("non-zero value", pos);
-      }
-      if (reader_.Overrun()) return Error("code", pos);
     }
     if (reader_.Overrun()) return Error("code", pos);
     // Only the zero padding of the last byte may follow the last code:
@@ -278,40 +694,48 @@ class UnitDecoder {
   }
 
  private:
-  // Reads Rice(value, k) with value <= limit.
-  bool ReadRice(int k, uint64_t limit, uint64_t* value) {
-    const uint64_t prefix = reader_.ReadUnary(limit >> k);
-    if (prefix > (limit >> k)) return false;
-    *value = (prefix << k) | reader_.Read(k);
-    return *value <= limit;
+  // Short runs (most of them) cost one fixed-size store.
+  static void FillZeros(int32_t* out, size_t pos, uint64_t zeros,
+                        size_t count) {
+    if (zeros <= 8 && count - pos >= 8) {
+      std::memset(out + pos, 0, 8 * sizeof(int32_t));
+    } else {
+      std::memset(out + pos, 0, zeros * sizeof(int32_t));
+    }
   }
 
-  // Reads Gamma(value): a value of at most 31 bits.
-  bool ReadGamma(uint64_t* value) {
-    const uint64_t prefix = reader_.ReadUnary(kMaxGammaPrefix);
-    if (prefix > kMaxGammaPrefix) return false;
-    const int width = static_cast<int>(prefix);
-    *value = (uint64_t{1} << width) | reader_.Read(width);
-    return true;
-  }
-
-  bool ReadRunLength(uint64_t limit, uint64_t* run) {
-    const int k = params_.run_length_code;
-    if (k >= 0) return ReadRice(k, limit, run);
-    if (!ReadGamma(run)) return false;
-    *run -= 1;
-    return *run <= limit;
+  // Reads a run length <= limit.
+  bool ReadRun(uint64_t limit, uint64_t* run) {
+    if (LAPLACE_RICE_LIKELY(reader_.CanPeekFast())) {
+      int used;
+      if (runs_.DecodeFast(reader_.PeekFast(), run, &used) && *run <= limit) {
+        reader_.Skip(used);
+        return true;
+      }
+    }
+    return runs_.ReadSlow(reader_, limit, run) && !reader_.Overrun();
   }
 
   bool ReadNonZero(int32_t* value) {
+    if (LAPLACE_RICE_LIKELY(reader_.CanPeekFast())) {
+      const uint64_t word = reader_.PeekFast();
+      const uint64_t positive = word & 1;
+      uint64_t magnitude;
+      int used;
+      if (mags_.DecodeFast(word >> 1, &magnitude, &used) &&
+          used < kPeekBits && magnitude <= kInt32Max + 1 - positive) {
+        reader_.Skip(used + 1);
+        *value = static_cast<int32_t>(positive ? magnitude : 0 - magnitude);
+        return true;
+      }
+    }
+    return ReadNonZeroSlow(value);
+  }
+
+  bool ReadNonZeroSlow(int32_t* value) {
     const bool positive = reader_.Read(1) != 0;
     uint64_t magnitude;
-    const int k = params_.magnitude_code;
-    if (k >= 0) {
-      // magnitude - 1 <= 2^31 - 1 (2^31 is INT32_MIN's magnitude).
-      if (!ReadRice(k, kInt32Max, &magnitude)) return false;
-      magnitude += 1;
-    } else if (!ReadGamma(&magnitude)) {
+    if (!mags_.ReadSlow(reader_, &magnitude) || reader_.Overrun()) {
       return false;
     }
     if (positive) {
@@ -333,7 +757,8 @@ class UnitDecoder {
   }
 
   BitReader reader_;
-  const CodeParams params_;
+  const Runs runs_;
+  const Mags mags_;
 };
 
 }  // namespace
@@ -407,11 +832,54 @@ Status Encode(const double* values, size_t count, const CodeParams& params,
   return EncodeOf(RoundedValues<double>{values}, count, params, out);
 }
 
+Status CountBitsParallel(const int32_t* values, size_t count,
+                         const CodeParams& params, size_t max_parts,
+                         const ParallelRunner& run, uint64_t* bits) {
+  return CountBitsParallelOf(Int32Values{values}, count, params, max_parts,
+                             run, bits);
+}
+Status CountBitsParallel(const float* values, size_t count,
+                         const CodeParams& params, size_t max_parts,
+                         const ParallelRunner& run, uint64_t* bits) {
+  return CountBitsParallelOf(RoundedValues<float>{values}, count, params,
+                             max_parts, run, bits);
+}
+Status CountBitsParallel(const double* values, size_t count,
+                         const CodeParams& params, size_t max_parts,
+                         const ParallelRunner& run, uint64_t* bits) {
+  return CountBitsParallelOf(RoundedValues<double>{values}, count, params,
+                             max_parts, run, bits);
+}
+
+Status EncodeParallel(const int32_t* values, size_t count,
+                      const CodeParams& params, size_t max_parts,
+                      const ParallelRunner& run, const Allocator& allocate) {
+  return EncodeParallelOf(Int32Values{values}, count, params, max_parts, run,
+                          allocate);
+}
+Status EncodeParallel(const float* values, size_t count,
+                      const CodeParams& params, size_t max_parts,
+                      const ParallelRunner& run, const Allocator& allocate) {
+  return EncodeParallelOf(RoundedValues<float>{values}, count, params,
+                          max_parts, run, allocate);
+}
+Status EncodeParallel(const double* values, size_t count,
+                      const CodeParams& params, size_t max_parts,
+                      const ParallelRunner& run, const Allocator& allocate) {
+  return EncodeParallelOf(RoundedValues<double>{values}, count, params,
+                          max_parts, run, allocate);
+}
+
 Status Decode(const uint8_t* data, size_t size, const CodeParams& params,
               int32_t* out, size_t count) {
   Status status = ValidateCall(params, count);
   if (!status.ok()) return status;
-  return UnitDecoder(data, size, params).Decode(out, count);
+  return WithCoders(params, [&](const auto& runs, const auto& mags) {
+    using Decoder = UnitDecoder<std::decay_t<decltype(runs)>,
+                                std::decay_t<decltype(mags)>>;
+    return Decoder(data, size, runs, mags)
+        .Decode(out, count, params.use_run_length_for_non_zeros);
+  });
 }
 
 }  // namespace laplace_rice

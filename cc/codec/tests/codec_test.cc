@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdint>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <random>
 #include <sstream>
@@ -352,6 +353,51 @@ TEST(CodecTest, UnitSizeLimit) {
   EXPECT_TRUE(ValidateUnitSize(kMaxUnitSize).ok());
   EXPECT_EQ(ValidateUnitSize(kMaxUnitSize + 1).code(),
             ErrorCode::kInvalidArgument);
+}
+
+
+// EncodeParallel and CountBitsParallel: byte-identical to Encode/CountBits
+// for any number of parts, data and parameters (parts run in reverse order
+// here, to catch any dependence between them).
+TEST(CodecTest, ParallelMatchesSerial) {
+  const ParallelRunner reverse = [](size_t n, const std::function<void(size_t)>& task) {
+    for (size_t i = n; i-- > 0;) task(i);
+  };
+  std::mt19937 rng(99);
+  std::geometric_distribution<int32_t> small(0.4);
+  for (const CodeParams& params : AllParams()) {
+    for (double zero_rate : {0.0, 0.3, 0.9, 1.0}) {
+      std::bernoulli_distribution zero(zero_rate);
+      std::vector<float> values(1 + rng() % 3000);
+      for (float& v : values) {
+        v = zero(rng) ? 0.25f : (rng() % 2 ? 1.0f : -1.0f) * static_cast<float>(1 + small(rng)) + 0.2f;
+      }
+      std::string serial;
+      ASSERT_TRUE(Encode(values.data(), values.size(), params, &serial).ok());
+      for (size_t parts : {1, 2, 3, 7, 64}) {
+        std::string parallel;
+        const Status status = EncodeParallel(
+            values.data(), values.size(), params, parts, reverse,
+            [&](size_t size) {
+              parallel.assign(size, '\x55');
+              return reinterpret_cast<uint8_t*>(parallel.data());
+            });
+        ASSERT_TRUE(status.ok()) << status.message();
+        EXPECT_EQ(ToHex(parallel), ToHex(serial)) << Describe(params) << " parts=" << parts;
+        uint64_t bits = 0;
+        ASSERT_TRUE(CountBitsParallel(values.data(), values.size(), params, parts, reverse,
+                                      &bits).ok());
+        EXPECT_EQ(BytesForBits(bits), serial.size());
+      }
+    }
+  }
+  // Errors name the first bad value of the unit.
+  std::vector<float> bad(1000, 1.0f);
+  bad[700] = std::nanf("");
+  uint64_t bits = 0;
+  const Status status = CountBitsParallel(bad.data(), bad.size(), CodeParams{}, 4, reverse, &bits);
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("index 700"), std::string::npos) << status.message();
 }
 
 }  // namespace

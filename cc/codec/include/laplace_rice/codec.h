@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 
@@ -111,6 +112,42 @@ Status Encode(const float* values, size_t count, const CodeParams& params,
               std::string* out);
 Status Encode(const double* values, size_t count, const CodeParams& params,
               std::string* out);
+
+// ---- One large unit on several threads. ----
+//
+// The string of a unit is the concatenation of the strings of its parts
+// when each part starts after a non-zero (and, with runs of non-zeros,
+// before a zero). These functions cut a unit into up to `max_parts` such
+// parts, count them with `run`, and (EncodeParallel) write them, each into
+// whole bytes of its own. The result is byte-identical to Encode().
+
+// Runs task(i) for every i in [0, n), possibly concurrently, and returns when
+// all have finished.
+using ParallelRunner =
+    std::function<void(size_t n, const std::function<void(size_t)>& task)>;
+// Returns a buffer of `size` bytes for the string (called once).
+using Allocator = std::function<uint8_t*(size_t size)>;
+
+Status CountBitsParallel(const int32_t* values, size_t count,
+                         const CodeParams& params, size_t max_parts,
+                         const ParallelRunner& run, uint64_t* bits);
+Status CountBitsParallel(const float* values, size_t count,
+                         const CodeParams& params, size_t max_parts,
+                         const ParallelRunner& run, uint64_t* bits);
+Status CountBitsParallel(const double* values, size_t count,
+                         const CodeParams& params, size_t max_parts,
+                         const ParallelRunner& run, uint64_t* bits);
+
+// Counts, calls `allocate` once with the string's size, writes the string.
+Status EncodeParallel(const int32_t* values, size_t count,
+                      const CodeParams& params, size_t max_parts,
+                      const ParallelRunner& run, const Allocator& allocate);
+Status EncodeParallel(const float* values, size_t count,
+                      const CodeParams& params, size_t max_parts,
+                      const ParallelRunner& run, const Allocator& allocate);
+Status EncodeParallel(const double* values, size_t count,
+                      const CodeParams& params, size_t max_parts,
+                      const ParallelRunner& run, const Allocator& allocate);
 
 // ---- Decoding. ----
 //
