@@ -19,6 +19,7 @@ checks of a container's framing run without it.
 from __future__ import annotations
 
 import argparse
+import mmap
 import os
 import sys
 import time
@@ -168,6 +169,24 @@ def _chunk(array: np.ndarray, units: np.ndarray | None, header: Header, start: i
     return np.asarray(array[index]).reshape(stop - start, *header.code_shape)
 
 
+def _release_pages(array: np.ndarray, start: int, stop: int) -> None:
+    """Drops bytes [start, stop) of a memory-mapped array from this process's memory.
+
+    Pages of a mapped file that were read or written stay resident until the
+    kernel needs the memory; dropping each chunk's pages once it is coded keeps
+    the tool's resident size bounded by a chunk. The data is safe: a shared
+    file mapping re-reads dropped pages from the (page-cached) file.
+    """
+    mm = getattr(array, "_mmap", None)
+    if mm is None or not hasattr(mmap, "MADV_DONTNEED") or array.offset is None:
+        return
+    base = array.offset % mmap.ALLOCATIONGRANULARITY  # where the data starts in the map
+    begin = (base + start) // mmap.PAGESIZE * mmap.PAGESIZE
+    end = min(base + stop, len(mm))
+    if end > begin:
+        mm.madvise(mmap.MADV_DONTNEED, begin, end - begin)
+
+
 def _codable(chunk: np.ndarray) -> np.ndarray:
     """The chunk in a dtype the encoder reads (float32/64 are rounded by the kernel)."""
     if chunk.dtype == np.float16:
@@ -247,6 +266,8 @@ def compress_file(
             except tf.errors.OpError as error:
                 raise CliError(f"{in_path}: cannot compress: {_one_line(error)}") from None
             writer.write_units(strings.numpy().tolist())
+            if units is not None:
+                _release_pages(array, start * unit_bytes, stop * unit_bytes)
             bar.update(stop * unit_bytes, f"{stop}/{header.num_units} units")
         size = header.nbytes + 4 * header.num_units + writer.payload_bytes + 16
     bar.close(f"{header.num_units} units")
@@ -304,9 +325,12 @@ def decompress_file(
                             f"{in_path}: corrupt data in coding units {start} to "
                             f"{start + len(strings) - 1}: {_one_line(error)}"
                         ) from None
-                    units[start : start + len(strings)] = values.numpy()
-                    done = (start + len(strings)) * header.unit_size * header.dtype.itemsize
-                    bar.update(done, f"{start + len(strings)}/{header.num_units} units")
+                    stop = start + len(strings)
+                    units[start:stop] = values.numpy()
+                    unit_bytes = header.unit_size * header.dtype.itemsize
+                    _release_pages(out, start * unit_bytes, stop * unit_bytes)
+                    done = stop * unit_bytes
+                    bar.update(done, f"{stop}/{header.num_units} units")
                 out.flush()
                 del units, out
             os.replace(tmp_path, out_path)
