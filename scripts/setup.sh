@@ -15,6 +15,7 @@ if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
 fi
 
 python3 -m pip install -q "tensorflow-cpu>=2.21,<2.22" numpy "pytest>=8" "hypothesis>=6" \
+  scikit-learn matplotlib \
   "scikit-build-core>=0.10" "pybind11>=2.12" ninja
 # --no-build-isolation: build against the TensorFlow installed above, which
 # is the one the op library will run with.
