@@ -18,6 +18,14 @@
 #include <string>
 #include <utility>
 
+// Marks the API for export from the shared library, which is built with
+// hidden visibility (only these functions are its ABI).
+#if defined(_WIN32)
+#define LAPLACE_RICE_API
+#else
+#define LAPLACE_RICE_API __attribute__((visibility("default")))
+#endif
+
 namespace laplace_rice {
 
 inline constexpr int kVersionMajor = 1;
@@ -73,10 +81,10 @@ class Status {
 };
 
 // InvalidArgument if a Rice parameter exceeds kMaxRiceParameter.
-Status ValidateParams(const CodeParams& params);
+LAPLACE_RICE_API Status ValidateParams(const CodeParams& params);
 
 // InvalidArgument if `count` exceeds kMaxUnitSize.
-Status ValidateUnitSize(uint64_t count);
+LAPLACE_RICE_API Status ValidateUnitSize(uint64_t count);
 
 // Bytes of a string holding `bits` bits (the last byte zero-padded).
 inline constexpr uint64_t BytesForBits(uint64_t bits) { return (bits + 7) / 8; }
@@ -86,11 +94,11 @@ inline constexpr uint64_t BytesForBits(uint64_t bits) { return (bits + 7) / 8; }
 // The float and double forms quantize each value by rounding half to even
 // (as tf.round does) and fail with InvalidArgument on NaN, infinities and
 // values whose rounding falls outside int32.
-Status CountBits(const int32_t* values, size_t count, const CodeParams& params,
+LAPLACE_RICE_API Status CountBits(const int32_t* values, size_t count, const CodeParams& params,
                  uint64_t* bits);
-Status CountBits(const float* values, size_t count, const CodeParams& params,
+LAPLACE_RICE_API Status CountBits(const float* values, size_t count, const CodeParams& params,
                  uint64_t* bits);
-Status CountBits(const double* values, size_t count, const CodeParams& params,
+LAPLACE_RICE_API Status CountBits(const double* values, size_t count, const CodeParams& params,
                  uint64_t* bits);
 
 // ---- Encoding into a caller's buffer. ----
@@ -98,19 +106,19 @@ Status CountBits(const double* values, size_t count, const CodeParams& params,
 // `out_size` must be exactly BytesForBits(CountBits(...)) for the same
 // values; the encoder writes every byte of `out` once and never past it.
 // The float and double forms expect values that CountBits accepted.
-Status EncodeInto(const int32_t* values, size_t count,
+LAPLACE_RICE_API Status EncodeInto(const int32_t* values, size_t count,
                   const CodeParams& params, uint8_t* out, size_t out_size);
-Status EncodeInto(const float* values, size_t count, const CodeParams& params,
+LAPLACE_RICE_API Status EncodeInto(const float* values, size_t count, const CodeParams& params,
                   uint8_t* out, size_t out_size);
-Status EncodeInto(const double* values, size_t count, const CodeParams& params,
+LAPLACE_RICE_API Status EncodeInto(const double* values, size_t count, const CodeParams& params,
                   uint8_t* out, size_t out_size);
 
 // ---- Encoding into a std::string (counts, then writes once). ----
-Status Encode(const int32_t* values, size_t count, const CodeParams& params,
+LAPLACE_RICE_API Status Encode(const int32_t* values, size_t count, const CodeParams& params,
               std::string* out);
-Status Encode(const float* values, size_t count, const CodeParams& params,
+LAPLACE_RICE_API Status Encode(const float* values, size_t count, const CodeParams& params,
               std::string* out);
-Status Encode(const double* values, size_t count, const CodeParams& params,
+LAPLACE_RICE_API Status Encode(const double* values, size_t count, const CodeParams& params,
               std::string* out);
 
 // ---- One large unit on several threads. ----
@@ -128,24 +136,24 @@ using ParallelRunner =
 // Returns a buffer of `size` bytes for the string (called once).
 using Allocator = std::function<uint8_t*(size_t size)>;
 
-Status CountBitsParallel(const int32_t* values, size_t count,
+LAPLACE_RICE_API Status CountBitsParallel(const int32_t* values, size_t count,
                          const CodeParams& params, size_t max_parts,
                          const ParallelRunner& run, uint64_t* bits);
-Status CountBitsParallel(const float* values, size_t count,
+LAPLACE_RICE_API Status CountBitsParallel(const float* values, size_t count,
                          const CodeParams& params, size_t max_parts,
                          const ParallelRunner& run, uint64_t* bits);
-Status CountBitsParallel(const double* values, size_t count,
+LAPLACE_RICE_API Status CountBitsParallel(const double* values, size_t count,
                          const CodeParams& params, size_t max_parts,
                          const ParallelRunner& run, uint64_t* bits);
 
 // Counts, calls `allocate` once with the string's size, writes the string.
-Status EncodeParallel(const int32_t* values, size_t count,
+LAPLACE_RICE_API Status EncodeParallel(const int32_t* values, size_t count,
                       const CodeParams& params, size_t max_parts,
                       const ParallelRunner& run, const Allocator& allocate);
-Status EncodeParallel(const float* values, size_t count,
+LAPLACE_RICE_API Status EncodeParallel(const float* values, size_t count,
                       const CodeParams& params, size_t max_parts,
                       const ParallelRunner& run, const Allocator& allocate);
-Status EncodeParallel(const double* values, size_t count,
+LAPLACE_RICE_API Status EncodeParallel(const double* values, size_t count,
                       const CodeParams& params, size_t max_parts,
                       const ParallelRunner& run, const Allocator& allocate);
 
@@ -158,7 +166,7 @@ Status EncodeParallel(const double* values, size_t count,
 // writes outside `out[0, count)`; on error `out` holds unspecified values.
 // The padding bits of the last byte are ignored; whole unused bytes after the
 // last code are DataLoss (they mean a wrong `count` or parameters).
-Status Decode(const uint8_t* data, size_t size, const CodeParams& params,
+LAPLACE_RICE_API Status Decode(const uint8_t* data, size_t size, const CodeParams& params,
               int32_t* out, size_t count);
 
 }  // namespace laplace_rice
