@@ -7,7 +7,10 @@ and installs the codec to a temporary prefix, then builds examples/cpp_app
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -50,11 +53,12 @@ def installed(tmp_path_factory) -> dict:
         "cmake", "-S", ROOT, "-B", build, *generator(),
         "-DLAPLACE_RICE_BUILD_TESTS=OFF",
         "-DPython3_EXECUTABLE=/bin/false",
+        "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON",
         f"-DCMAKE_INSTALL_PREFIX={prefix}",
     )  # fmt: skip
     run("cmake", "--build", build, "-j", "2")
     run("cmake", "--install", build)
-    return {"prefix": prefix, "configure_log": configure_log, "tmp": tmp}
+    return {"prefix": prefix, "configure_log": configure_log, "tmp": tmp, "build": build}
 
 
 def test_configure_without_tensorflow_skips_the_ops(installed):
@@ -192,3 +196,72 @@ def test_pkg_config(installed, tmp_path):
     env_run = dict(os.environ, LD_LIBRARY_PATH=str(lib_dir))
     # Gamma(3) = 011, sign 1, Rice(2, 0) = 001: 0x4e (FORMAT.md).
     assert run(exe, env=env_run).strip() == "4e"
+
+
+# ---- BUILD (Bazel) stays in step with CMake: same sources, same flags. ----
+
+
+def bazel_targets() -> dict[str, dict]:
+    """The rules in BUILD, by name (Starlark's subset here is Python)."""
+    targets: dict[str, dict] = {}
+
+    def rule(**attrs):
+        targets[attrs["name"]] = attrs
+
+    def select(branches: dict) -> list:
+        return [flag for flags in branches.values() for flag in flags]
+
+    names = dict(cc_library=rule, cc_test=rule, cc_binary=rule, config_setting=rule)
+    names.update(package=lambda **_: None, licenses=lambda *_: None, select=select)
+    exec(compile((ROOT / "BUILD").read_text(), "BUILD", "exec"), names)
+    return targets
+
+
+def cmake_list(path: str, variable: str) -> list[str]:
+    text = (ROOT / path).read_text()
+    match = re.search(rf"set\({variable}\s+([^)]*)\)", text)
+    assert match, f"{variable} not found in {path}"
+    return match.group(1).split()
+
+
+def under(folder: str, files: list[str]) -> set[str]:
+    return {f"{folder}/{f}" for f in files}
+
+
+def test_bazel_sources_match_cmake():
+    targets = bazel_targets()
+    codec = targets["codec"]
+    sources = {f for f in codec["srcs"] if f.endswith(".cc")}
+    assert sources == under("cc/codec", cmake_list("cc/codec/CMakeLists.txt", "CODEC_SOURCES"))
+    assert set(codec["hdrs"]) == under(
+        "cc/codec", cmake_list("cc/codec/CMakeLists.txt", "CODEC_PUBLIC_HEADERS")
+    )
+    # Every private header of the codec is listed.
+    private = {f"cc/codec/src/{p.name}" for p in (ROOT / "cc/codec/src").glob("*.h")}
+    assert private <= set(codec["srcs"])
+    assert set(targets["codec_test"]["srcs"]) == under(
+        "cc/codec/tests", cmake_list("cc/codec/tests/CMakeLists.txt", "CODEC_TEST_SOURCES")
+    )
+    ops = targets["ops_kernels"]
+    assert {f for f in ops["srcs"] if f.endswith(".cc")} == under(
+        "cc/tf", cmake_list("cc/tf/CMakeLists.txt", "OPS_SOURCES")
+    )
+    assert {f"cc/tf/{p.name}" for p in (ROOT / "cc/tf").glob("*.h")} <= set(ops["srcs"])
+    assert ops["alwayslink"] == 1
+    assert "@org_tensorflow//tensorflow/core:framework" in ops["deps"]
+
+
+def test_bazel_flags_match_cmake(installed):
+    """The codec's flags in BUILD are those CMake compiles it with."""
+    commands = json.loads((installed["build"] / "compile_commands.json").read_text())
+    command = next(c for c in commands if c["file"].endswith("cc/codec/src/codec.cc"))
+    cmake_flags = [
+        f for f in shlex.split(command["command"]) if re.match(r"-(W|O\d|f|std=)", f)
+    ]
+    cmake_flags = [f for f in cmake_flags if f != "-fPIC"]  # Bazel adds it itself
+    # (CMake's Release adds -O3 -DNDEBUG again; bazel -c opt gives -DNDEBUG.)
+    assert set(cmake_flags) == set(bazel_targets()["codec"]["copts"])
+    warnings = cmake_list("CMakeLists.txt", "LAPLACE_RICE_WARNINGS")
+    for target in ("codec", "codec_test", "ops_kernels"):
+        copts = bazel_targets()[target]["copts"]
+        assert [f for f in copts if f.startswith("-W") and f in warnings] == warnings, target
