@@ -1,14 +1,30 @@
 // laplace_rice codec: the run-length Rice/Gamma bitstream of one coding unit.
 //
 // This header is the whole public C++ API of the codec library
-// (`LaplaceRice::codec`). It needs nothing but the C++17 standard library.
-// The bit format is specified in FORMAT.md at the top of the repository.
+// (CMake: `find_package(LaplaceRice 1.0)` + `LaplaceRice::codec`; pkg-config:
+// `laplace_rice`; Bazel: `//:codec`). It needs nothing but the C++17 standard
+// library. The bit format is specified in docs/FORMAT.md.
 //
 // A coding unit is a sequence of `count` values in row-major order. Encoding
 // turns it into a byte string; decoding needs the same CodeParams and the
 // same `count`, which the string does not carry.
 //
-// Errors are returned as `Status` values; nothing in this API throws.
+//   #include <laplace_rice/codec.h>
+//   namespace lr = laplace_rice;
+//   const int32_t x[] = {0, 0, 3, -1};
+//   std::string s;
+//   lr::Status st = lr::Encode(x, 4, lr::CodeParams{}, &s);   // 2 bytes
+//   int32_t y[4];
+//   st = lr::Decode(reinterpret_cast<const uint8_t*>(s.data()), s.size(),
+//                   lr::CodeParams{}, y, 4);                  // y == x
+//   if (!st.ok()) std::cerr << st.message();
+//
+// Errors are returned as `Status` values; nothing in this API throws (except
+// std::bad_alloc from Encode into a std::string). Every function is
+// reentrant: calls on different outputs may run concurrently.
+//
+// Stability: within major version 1 these declarations keep their meaning
+// and the strings stay byte-identical; additions only.
 #ifndef LAPLACE_RICE_CODEC_H_
 #define LAPLACE_RICE_CODEC_H_
 
@@ -81,10 +97,12 @@ class Status {
 };
 
 // InvalidArgument if a Rice parameter exceeds kMaxRiceParameter.
-LAPLACE_RICE_API Status ValidateParams(const CodeParams& params);
+LAPLACE_RICE_API
+Status ValidateParams(const CodeParams& params);
 
 // InvalidArgument if `count` exceeds kMaxUnitSize.
-LAPLACE_RICE_API Status ValidateUnitSize(uint64_t count);
+LAPLACE_RICE_API
+Status ValidateUnitSize(uint64_t count);
 
 // Bytes of a string holding `bits` bits (the last byte zero-padded).
 inline constexpr uint64_t BytesForBits(uint64_t bits) { return (bits + 7) / 8; }
@@ -94,11 +112,14 @@ inline constexpr uint64_t BytesForBits(uint64_t bits) { return (bits + 7) / 8; }
 // The float and double forms quantize each value by rounding half to even
 // (as tf.round does) and fail with InvalidArgument on NaN, infinities and
 // values whose rounding falls outside int32.
-LAPLACE_RICE_API Status CountBits(const int32_t* values, size_t count, const CodeParams& params,
+LAPLACE_RICE_API
+Status CountBits(const int32_t* values, size_t count, const CodeParams& params,
                  uint64_t* bits);
-LAPLACE_RICE_API Status CountBits(const float* values, size_t count, const CodeParams& params,
+LAPLACE_RICE_API
+Status CountBits(const float* values, size_t count, const CodeParams& params,
                  uint64_t* bits);
-LAPLACE_RICE_API Status CountBits(const double* values, size_t count, const CodeParams& params,
+LAPLACE_RICE_API
+Status CountBits(const double* values, size_t count, const CodeParams& params,
                  uint64_t* bits);
 
 // ---- Encoding into a caller's buffer. ----
@@ -106,19 +127,25 @@ LAPLACE_RICE_API Status CountBits(const double* values, size_t count, const Code
 // `out_size` must be exactly BytesForBits(CountBits(...)) for the same
 // values; the encoder writes every byte of `out` once and never past it.
 // The float and double forms expect values that CountBits accepted.
-LAPLACE_RICE_API Status EncodeInto(const int32_t* values, size_t count,
+LAPLACE_RICE_API
+Status EncodeInto(const int32_t* values, size_t count,
                   const CodeParams& params, uint8_t* out, size_t out_size);
-LAPLACE_RICE_API Status EncodeInto(const float* values, size_t count, const CodeParams& params,
+LAPLACE_RICE_API
+Status EncodeInto(const float* values, size_t count, const CodeParams& params,
                   uint8_t* out, size_t out_size);
-LAPLACE_RICE_API Status EncodeInto(const double* values, size_t count, const CodeParams& params,
+LAPLACE_RICE_API
+Status EncodeInto(const double* values, size_t count, const CodeParams& params,
                   uint8_t* out, size_t out_size);
 
 // ---- Encoding into a std::string (counts, then writes once). ----
-LAPLACE_RICE_API Status Encode(const int32_t* values, size_t count, const CodeParams& params,
+LAPLACE_RICE_API
+Status Encode(const int32_t* values, size_t count, const CodeParams& params,
               std::string* out);
-LAPLACE_RICE_API Status Encode(const float* values, size_t count, const CodeParams& params,
+LAPLACE_RICE_API
+Status Encode(const float* values, size_t count, const CodeParams& params,
               std::string* out);
-LAPLACE_RICE_API Status Encode(const double* values, size_t count, const CodeParams& params,
+LAPLACE_RICE_API
+Status Encode(const double* values, size_t count, const CodeParams& params,
               std::string* out);
 
 // ---- One large unit on several threads. ----
@@ -136,24 +163,30 @@ using ParallelRunner =
 // Returns a buffer of `size` bytes for the string (called once).
 using Allocator = std::function<uint8_t*(size_t size)>;
 
-LAPLACE_RICE_API Status CountBitsParallel(const int32_t* values, size_t count,
+LAPLACE_RICE_API
+Status CountBitsParallel(const int32_t* values, size_t count,
                          const CodeParams& params, size_t max_parts,
                          const ParallelRunner& run, uint64_t* bits);
-LAPLACE_RICE_API Status CountBitsParallel(const float* values, size_t count,
+LAPLACE_RICE_API
+Status CountBitsParallel(const float* values, size_t count,
                          const CodeParams& params, size_t max_parts,
                          const ParallelRunner& run, uint64_t* bits);
-LAPLACE_RICE_API Status CountBitsParallel(const double* values, size_t count,
+LAPLACE_RICE_API
+Status CountBitsParallel(const double* values, size_t count,
                          const CodeParams& params, size_t max_parts,
                          const ParallelRunner& run, uint64_t* bits);
 
 // Counts, calls `allocate` once with the string's size, writes the string.
-LAPLACE_RICE_API Status EncodeParallel(const int32_t* values, size_t count,
+LAPLACE_RICE_API
+Status EncodeParallel(const int32_t* values, size_t count,
                       const CodeParams& params, size_t max_parts,
                       const ParallelRunner& run, const Allocator& allocate);
-LAPLACE_RICE_API Status EncodeParallel(const float* values, size_t count,
+LAPLACE_RICE_API
+Status EncodeParallel(const float* values, size_t count,
                       const CodeParams& params, size_t max_parts,
                       const ParallelRunner& run, const Allocator& allocate);
-LAPLACE_RICE_API Status EncodeParallel(const double* values, size_t count,
+LAPLACE_RICE_API
+Status EncodeParallel(const double* values, size_t count,
                       const CodeParams& params, size_t max_parts,
                       const ParallelRunner& run, const Allocator& allocate);
 
@@ -166,7 +199,8 @@ LAPLACE_RICE_API Status EncodeParallel(const double* values, size_t count,
 // writes outside `out[0, count)`; on error `out` holds unspecified values.
 // The padding bits of the last byte are ignored; whole unused bytes after the
 // last code are DataLoss (they mean a wrong `count` or parameters).
-LAPLACE_RICE_API Status Decode(const uint8_t* data, size_t size, const CodeParams& params,
+LAPLACE_RICE_API
+Status Decode(const uint8_t* data, size_t size, const CodeParams& params,
               int32_t* out, size_t count);
 
 }  // namespace laplace_rice
