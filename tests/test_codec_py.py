@@ -9,8 +9,8 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from conftest import DATA_DIR
 
+from conftest import DATA_DIR
 from laplace_rice import codec
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1

@@ -188,7 +188,7 @@ def test_pkg_config(installed, tmp_path):
         "int main() {\n"
         "  const int32_t x[] = {0, 0, 3};\n  std::string s;\n"
         "  if (!laplace_rice::Encode(x, 3, laplace_rice::CodeParams{}, &s).ok()) return 1;\n"
-        "  std::printf(\"%02x\\n\", static_cast<unsigned char>(s[0]));\n  return 0;\n}\n"
+        '  std::printf("%02x\\n", static_cast<unsigned char>(s[0]));\n  return 0;\n}\n'
     )
     exe = tmp_path / "one"
     run("c++", "-std=c++17", source, "-o", exe, *flags)
@@ -255,9 +255,7 @@ def test_bazel_flags_match_cmake(installed):
     """The codec's flags in BUILD are those CMake compiles it with."""
     commands = json.loads((installed["build"] / "compile_commands.json").read_text())
     command = next(c for c in commands if c["file"].endswith("cc/codec/src/codec.cc"))
-    cmake_flags = [
-        f for f in shlex.split(command["command"]) if re.match(r"-(W|O\d|f|std=)", f)
-    ]
+    cmake_flags = [f for f in shlex.split(command["command"]) if re.match(r"-(W|O\d|f|std=)", f)]
     cmake_flags = [f for f in cmake_flags if f != "-fPIC"]  # Bazel adds it itself
     # (CMake's Release adds -O3 -DNDEBUG again; bazel -c opt gives -DNDEBUG.)
     assert set(cmake_flags) == set(bazel_targets()["codec"]["copts"])
