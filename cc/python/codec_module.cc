@@ -34,7 +34,9 @@ constexpr size_t kMinValuesPerPart = size_t{1} << 16;
 // Runs task(i) for every i in [0, n) on up to `threads` threads (the caller
 // included), handing out indices one at a time so uneven units balance.
 void RunParallel(size_t n, size_t threads, const std::function<void(size_t)>& task) {
-  threads = std::max<size_t>(1, std::min(threads, n));
+  // More threads than cores only costs: cap absurd requests.
+  const size_t cap = std::max<size_t>(256, std::thread::hardware_concurrency());
+  threads = std::max<size_t>(1, std::min({threads, n, cap}));
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) task(i);
