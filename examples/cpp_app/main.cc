@@ -69,9 +69,7 @@ int Encode(const std::vector<int32_t>& values, const lr::CodeParams& params,
 
 int Decode(const std::string& code, const lr::CodeParams& params,
            std::vector<int32_t>* values) {
-  const lr::Status status =
-      lr::Decode(reinterpret_cast<const uint8_t*>(code.data()), code.size(), params,
-                 values->data(), values->size());
+  const lr::Status status = lr::Decode(code, params, values->data(), values->size());
   return status.ok() ? 0 : Fail("decode: " + status.message());
 }
 

@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 // Marks the API for export from the shared library, which is built with
@@ -202,6 +203,13 @@ Status EncodeParallel(const double* values, size_t count,
 LAPLACE_RICE_API
 Status Decode(const uint8_t* data, size_t size, const CodeParams& params,
               int32_t* out, size_t count);
+
+// The same for a string held as chars (std::string, a file's contents, ...).
+inline Status Decode(std::string_view code, const CodeParams& params,
+                     int32_t* out, size_t count) {
+  return Decode(reinterpret_cast<const uint8_t*>(code.data()), code.size(),
+                params, out, count);
+}
 
 }  // namespace laplace_rice
 
