@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "host16.h"
 #include "laplace_math.h"
 #include "laplace_rice/cuda_kernels.h"
 
@@ -39,34 +40,8 @@ namespace math = laplace_rice::math;
     }                                                                  \
   } while (0)
 
-// A 16-bit float on the host with Eigen::half's conversions (double goes
-// through float), so laplace_math.h computes what the CPU kernels compute.
-template <typename D>
-struct Host16 {
-  D value;
-  Host16() = default;
-  explicit Host16(float f) : value(FromFloat(f)) {}
-  explicit Host16(double d) : Host16(static_cast<float>(d)) {}
-  explicit operator float() const { return ToFloat(value); }
-
-  static D FromFloat(float f);
-  static float ToFloat(D d);
-};
-template <>
-__half Host16<__half>::FromFloat(float f) { return __float2half_rn(f); }
-template <>
-float Host16<__half>::ToFloat(__half d) { return __half2float(d); }
-template <>
-__nv_bfloat16 Host16<__nv_bfloat16>::FromFloat(float f) {
-  return __float2bfloat16_rn(f);
-}
-template <>
-float Host16<__nv_bfloat16>::ToFloat(__nv_bfloat16 d) {
-  return __bfloat162float(d);
-}
-using Half = Host16<__half>;
-using BFloat16 = Host16<__nv_bfloat16>;
-static_assert(sizeof(Half) == 2 && sizeof(BFloat16) == 2, "16-bit layout");
+using laplace_rice::testing::BFloat16;
+using laplace_rice::testing::Half;
 
 template <typename T>
 struct TypeInfo;
