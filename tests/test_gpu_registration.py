@@ -21,8 +21,12 @@ MATH_OPS = [
     "LaplaceRiceQuantizePenalty",
 ]
 CODING_OPS = ["LaplaceRiceEncode", "LaplaceRiceDecode", "LaplaceRiceBits"]
-FLOAT_TYPES = {tf.float16.as_datatype_enum, tf.bfloat16.as_datatype_enum,
-               tf.float32.as_datatype_enum, tf.float64.as_datatype_enum}
+FLOAT_TYPES = {
+    tf.float16.as_datatype_enum,
+    tf.bfloat16.as_datatype_enum,
+    tf.float32.as_datatype_enum,
+    tf.float64.as_datatype_enum,
+}
 
 needs_cuda_build = pytest.mark.skipif(
     not _build_info.WITH_CUDA,
@@ -39,8 +43,13 @@ def _registered(op: str, device: str) -> list:
 
 
 def _types(kernel_defs) -> set:
-    return {t for k in kernel_defs for c in k.constraint if c.name == "T"
-            for t in c.allowed_values.list.type}
+    return {
+        t
+        for k in kernel_defs
+        for c in k.constraint
+        if c.name == "T"
+        for t in c.allowed_values.list.type
+    }
 
 
 @needs_cuda_build
@@ -66,10 +75,12 @@ def test_coding_ops_are_cpu_only(op):
 
 @needs_cuda_build
 @needs_gpu
-@pytest.mark.parametrize("dtype", [tf.float16, tf.bfloat16, tf.float32, tf.float64],
-                         ids=lambda d: d.name)
-@pytest.mark.parametrize("shape, coding_rank", [([3, 5], 0), ([7, 33], 1),
-                                                ([2, 100, 50], 2), ([1, 70000], 1)])
+@pytest.mark.parametrize(
+    "dtype", [tf.float16, tf.bfloat16, tf.float32, tf.float64], ids=lambda d: d.name
+)
+@pytest.mark.parametrize(
+    "shape, coding_rank", [([3, 5], 0), ([7, 33], 1), ([2, 100, 50], 2), ([1, 70000], 1)]
+)
 def test_gpu_kernels_match_cpu(dtype, shape, coding_rank):
     rng = np.random.default_rng(0)
     x = tf.constant(rng.laplace(scale=3.0, size=shape), dtype)
@@ -86,7 +97,7 @@ def test_gpu_kernels_match_cpu(dtype, shape, coding_rank):
         cpu = step(x)
     with tf.device("/GPU:0"):
         gpu = step(tf.identity(x))
-    for name, a, b in zip(("quantized", "penalty", "gradient"), gpu, cpu):
+    for name, a, b in zip(("quantized", "penalty", "gradient"), gpu, cpu, strict=True):
         assert "GPU" in a.device, name
         a = tf.cast(a, tf.float64).numpy()
         b = tf.cast(b, tf.float64).numpy()

@@ -49,9 +49,7 @@ def _forward_backward(model):
             tape.watch(x)
             quantized, penalty = model(x)
             # Weights make every element's gradient distinct.
-            weights = tf.reshape(
-                tf.cast(tf.range(tf.size(x)) % 7 + 1, x.dtype) / 4, tf.shape(x)
-            )
+            weights = tf.reshape(tf.cast(tf.range(tf.size(x)) % 7 + 1, x.dtype) / 4, tf.shape(x))
             loss = tf.reduce_sum(quantized * weights) + tf.reduce_sum(penalty)
         return quantized, penalty, tape.gradient(loss, x)
 
@@ -69,7 +67,7 @@ def test_call_forward_and_backward_match_without_xla(dtype, coding_rank, shape):
     step = _forward_backward(model)
     eager = tf.function(step)(x)
     jit = tf.function(step, jit_compile=True)(x)
-    for name, a, b in zip(("quantized", "penalty", "gradient"), jit, eager):
+    for name, a, b in zip(("quantized", "penalty", "gradient"), jit, eager, strict=True):
         assert a.dtype == dtype and a.shape == b.shape
         _assert_same(a, b, dtype, name)
 
@@ -93,7 +91,9 @@ def test_separate_quantize_and_penalty_match_without_xla(dtype):
 
     eager = tf.function(step)(x)
     jit = tf.function(step, jit_compile=True)(x)
-    for name, a, b in zip(("quantized", "penalty", "quantize grad", "penalty grad"), jit, eager):
+    for name, a, b in zip(
+        ("quantized", "penalty", "quantize grad", "penalty grad"), jit, eager, strict=True
+    ):
         _assert_same(a, b, dtype, name)
 
 
@@ -112,7 +112,7 @@ def test_training_step_compiles_and_matches_without_xla():
                 quantized, penalty = model(y)
                 loss = tf.reduce_mean(tf.square(quantized - x)) + tf.reduce_mean(penalty)
             grads = tape.gradient(loss, [weights])
-            optimizer.apply_gradients(zip(grads, [weights]))
+            optimizer.apply_gradients(zip(grads, [weights], strict=True))
             return loss
 
         return weights, train_step
@@ -149,7 +149,7 @@ def test_raw_ops_under_xla(dtype):
     eager = tf.function(ops)(x)
     jit = tf.function(ops, jit_compile=True)(x)
     names = ("quantize", "penalty", "penalty_grad", "fused quantized", "penalty")
-    for name, a, b in zip(names, jit, eager):
+    for name, a, b in zip(names, jit, eager, strict=True):
         _assert_same(a, b, dtype, name)
 
 
@@ -163,8 +163,6 @@ def test_zero_sized_units_under_xla():
 
 def test_bad_rank_is_a_clear_error_under_xla():
     l1 = tf.constant(0.1)
-    fn = tf.function(
-        lambda x: library.laplace_rice_penalty(x, l1, coding_rank=3), jit_compile=True
-    )
+    fn = tf.function(lambda x: library.laplace_rice_penalty(x, l1, coding_rank=3), jit_compile=True)
     with pytest.raises((ValueError, tf.errors.InvalidArgumentError), match="coding_rank"):
         fn(tf.ones([2, 2]))
