@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from laplace_rice import LaplaceEntropyModel, _build_info
+from laplace_rice import LaplaceEntropyModel, _build_info, ops
 from laplace_rice.ops import library
 
-pytestmark = pytest.mark.skipif(
+needs_lowerings = pytest.mark.skipif(
     not _build_info.WITH_XLA,
     reason="op library built without XLA lowerings (LAPLACE_RICE_XLA=OFF, or "
     "libhighwayhash-dev/libfarmhash-dev missing at build time)",
@@ -32,6 +32,10 @@ def _bottleneck(shape, dtype, seed=0) -> tf.Tensor:
     values = np.where(rng.random(shape) < 0.2, halves, values)
     values.flat[0] = 2.5  # never all zero, always one tie
     return tf.constant(values, dtype=dtype)
+
+
+def _hlo(fn, *args) -> str:
+    return fn.experimental_get_compiler_ir(*args)(stage="hlo")
 
 
 def _assert_same(jit, eager, dtype, what):
@@ -56,6 +60,7 @@ def _forward_backward(model):
     return step
 
 
+@needs_lowerings
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.name)
 @pytest.mark.parametrize(
     "coding_rank, shape",
@@ -72,6 +77,7 @@ def test_call_forward_and_backward_match_without_xla(dtype, coding_rank, shape):
         _assert_same(a, b, dtype, name)
 
 
+@needs_lowerings
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.name)
 def test_separate_quantize_and_penalty_match_without_xla(dtype):
     model = LaplaceEntropyModel(coding_rank=2, l1=0.125, bottleneck_dtype=dtype)
@@ -97,6 +103,7 @@ def test_separate_quantize_and_penalty_match_without_xla(dtype):
         _assert_same(a, b, dtype, name)
 
 
+@needs_lowerings
 def test_training_step_compiles_and_matches_without_xla():
     """A full step: forward, penalty, gradients, an optimizer update."""
     model = LaplaceEntropyModel(coding_rank=1, l1=0.01)
@@ -127,11 +134,12 @@ def test_training_step_compiles_and_matches_without_xla():
         np.testing.assert_allclose(loss_jit.numpy(), loss_eager.numpy(), rtol=1e-6)
     np.testing.assert_allclose(w_jit.numpy(), w_eager.numpy(), rtol=1e-6, atol=1e-7)
     # The step really went through XLA: the compiled HLO names our ops.
-    hlo = step_jit.experimental_get_compiler_ir(data)(stage="hlo")
+    hlo = _hlo(step_jit, data)
     assert "LaplaceRiceQuantizePenalty" in hlo
     assert "LaplaceRicePenaltyGrad" in hlo
 
 
+@needs_lowerings
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.name)
 def test_raw_ops_under_xla(dtype):
     x = _bottleneck([4, 10], dtype, seed=11)
@@ -153,6 +161,7 @@ def test_raw_ops_under_xla(dtype):
         _assert_same(a, b, dtype, name)
 
 
+@needs_lowerings
 def test_zero_sized_units_under_xla():
     x = tf.zeros([3, 0], tf.float32)
     model = LaplaceEntropyModel(coding_rank=1)
@@ -161,8 +170,24 @@ def test_zero_sized_units_under_xla():
     np.testing.assert_array_equal(penalty.numpy(), np.zeros([3], np.float32))
 
 
+@needs_lowerings
 def test_bad_rank_is_a_clear_error_under_xla():
     l1 = tf.constant(0.1)
     fn = tf.function(lambda x: library.laplace_rice_penalty(x, l1, coding_rank=3), jit_compile=True)
     with pytest.raises((ValueError, tf.errors.InvalidArgumentError), match="coding_rank"):
         fn(tf.ones([2, 2]))
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.name)
+@pytest.mark.parametrize("coding_rank, shape", [(0, [5, 3]), (2, [3, 5, 7])])
+def test_plain_tensorflow_fallback_matches_the_kernels(monkeypatch, dtype, coding_rank, shape):
+    """Built without lowerings, XLA traces get the same math in plain TF ops."""
+    monkeypatch.setattr(ops, "_XLA_LOWERINGS", False)
+    model = LaplaceEntropyModel(coding_rank=coding_rank, l1=0.03, bottleneck_dtype=dtype)
+    x = _bottleneck(shape, dtype, seed=coding_rank + 20)
+    step = _forward_backward(model)
+    eager = tf.function(step)(x)  # not an XLA trace: our kernels
+    jit = tf.function(step, jit_compile=True)
+    for name, a, b in zip(("quantized", "penalty", "gradient"), jit(x), eager, strict=True):
+        _assert_same(a, b, dtype, name)
+    assert "LaplaceRice" not in _hlo(jit, x)
