@@ -25,6 +25,9 @@ def main() -> int:
             peers.append(json.load(f))
 
     timings = {(t["op"], t["layout"]): t for t in ours["timings"]}
+    if ("copy", "flat") not in timings:
+        print(f"no timings in {args.ours} (checks: {ours['checks']})")
+        return 1
     copy = timings[("copy", "flat")]
     copy_gbps = copy["bytes"] / copy["ms"] / 1e6
     peer_times = {}

@@ -5,6 +5,8 @@
 # prints one table. Results: $OUT/gpu_bench.json if OUT is set, else
 # bench/gpu/results/.
 #   bash bench/gpu/run.sh [--mib 256] [--reps 30]
+# Environment: CUDA_ARCHITECTURES (default 90: H100/H200), PYTHON (the
+# interpreter with JAX / PyTorch), OUT (where results go).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${OUT:-$here/results}
@@ -14,10 +16,12 @@ mkdir -p "$out"
 
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
-cmake -S "$here" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S "$here" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_CUDA_ARCHITECTURES="${CUDA_ARCHITECTURES:-90}" >/dev/null
 cmake --build "$build" -j "$(nproc)"
 
 # Correctness first; no timing unless every check passed.
+"$build/cc_cuda/cuda_emulation_test"
 "$build/gpu_harness" --json "$out/ours.json" "$@"
 
 peers=()
