@@ -148,10 +148,6 @@ struct ValueOp {
   }
 };
 
-// Visits x[begin, end) with `count` cooperating threads (this one is `rank`),
-// writing out[i] = op(x[i]) when the op writes, and returns this thread's
-// part of sum |x|. With `vectorize`, x and out are 16-byte aligned at index 0,
-// and the aligned middle of the range moves as 16-byte vectors.
 // A load through the read-only data path (inputs never alias outputs).
 template <typename U>
 __host__ __device__ inline U LoadInput(const U* pointer) {
@@ -169,11 +165,16 @@ __host__ __device__ inline int64_t Max64(int64_t a, int64_t b) {
   return a > b ? a : b;
 }
 
+// Visits x[begin, end) with `count` cooperating threads (this one is `rank`),
+// writing out[i] = op(x[i]) when the op writes, and returns this thread's
+// part of sum |x|. With `vectorize`, x and out are 16-byte aligned at index 0,
+// and the aligned middle of the range moves as 16-byte vectors.
 template <typename T, Mode kMode>
-__host__ __device__ double VisitRange(const T* __restrict__ x, T* __restrict__ out,
-                             int64_t begin, int64_t end, int64_t rank,
-                             int64_t count, bool vectorize,
-                             const ValueOp<T, kMode>& op) {
+__host__ __device__ double VisitRange(const T* __restrict__ x,
+                                      T* __restrict__ out, int64_t begin,
+                                      int64_t end, int64_t rank, int64_t count,
+                                      bool vectorize,
+                                      const ValueOp<T, kMode>& op) {
   using Op = ValueOp<T, kMode>;
   constexpr int64_t kPer = kVectorBytes / sizeof(T);
   double sum = 0;
