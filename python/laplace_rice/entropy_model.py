@@ -191,9 +191,7 @@ class LaplaceEntropyModel(tf.Module):
           A tuple `(self.quantize(bottleneck), self.penalty(bottleneck))`.
         """
         bottleneck = self._bottleneck(bottleneck)
-        return library.laplace_rice_quantize_penalty(
-            bottleneck, self._l1_tensor(), coding_rank=self.coding_rank
-        )
+        return ops.quantize_penalty(bottleneck, self._l1_tensor(), self.coding_rank)
 
     @tf.Module.with_name_scope
     def penalty(self, bottleneck):
@@ -210,9 +208,7 @@ class LaplaceEntropyModel(tf.Module):
           `l1 * sign(bottleneck)`.
         """
         bottleneck = self._bottleneck(bottleneck)
-        return library.laplace_rice_penalty(
-            bottleneck, self._l1_tensor(), coding_rank=self.coding_rank
-        )
+        return ops.penalty(bottleneck, self._l1_tensor(), self.coding_rank)
 
     @tf.Module.with_name_scope
     def quantize(self, bottleneck):
@@ -229,7 +225,7 @@ class LaplaceEntropyModel(tf.Module):
           A `tf.Tensor` containing the quantized values.
         """
         bottleneck = tf.convert_to_tensor(bottleneck, dtype=self.bottleneck_dtype)
-        return library.laplace_rice_quantize(bottleneck)
+        return ops.quantize(bottleneck)
 
     @tf.Module.with_name_scope
     def compress(self, bottleneck):

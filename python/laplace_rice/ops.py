@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 import tensorflow as tf
+from tensorflow.python.ops import control_flow_util
 
 from laplace_rice import _build_info
 
@@ -64,6 +65,62 @@ for _name in (
     "LaplaceRicePenaltyGrad",
 ):
     tf.no_gradient(_name)
+
+
+# Whether the op library carries XLA lowerings of the math ops (built when
+# the XLA headers were found). Without them, code traced for XLA
+# (tf.function(jit_compile=True)) uses the same math in plain TensorFlow ops,
+# so that jit-compiled training works either way.
+_XLA_LOWERINGS: bool = getattr(_build_info, "WITH_XLA", False)
+
+
+def _use_tf_math() -> bool:
+    """True while tracing for XLA without lowerings of our ops."""
+    if _XLA_LOWERINGS:
+        return False
+    return control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
+
+
+def _wide(dtype: tf.DType) -> tf.DType:
+    return tf.float64 if dtype == tf.float64 else tf.float32
+
+
+@tf.custom_gradient
+def _quantize_tf(x):
+    return tf.round(x), lambda upstream: upstream  # straight-through
+
+
+def _penalty_tf(x, l1, coding_rank: int):
+    """The kernels' penalty in TensorFlow ops, rounding step for step as
+    laplace_math.h: the sum in double, rounded to T (via float), times l1 in
+    float (double for float64). Autodiff gives the kernels' gradient."""
+    rank = x.shape.rank
+    dtype, wide = x.dtype, _wide(x.dtype)
+    total = tf.reduce_sum(
+        tf.abs(tf.cast(x, tf.float64)), axis=list(range(rank - coding_rank, rank))
+    )
+    if dtype != tf.float64:
+        total = tf.cast(tf.cast(tf.cast(total, tf.float32), dtype), wide)
+    return tf.cast(tf.cast(l1, wide) * total, dtype)
+
+
+def quantize(x):
+    """LaplaceRiceQuantize (plain TF ops when traced for XLA without lowerings)."""
+    return _quantize_tf(x) if _use_tf_math() else library.laplace_rice_quantize(x)
+
+
+def penalty(x, l1, coding_rank: int):
+    """LaplaceRicePenalty (plain TF ops when traced for XLA without lowerings)."""
+    if _use_tf_math():
+        return _penalty_tf(x, l1, coding_rank)
+    return library.laplace_rice_penalty(x, l1, coding_rank=coding_rank)
+
+
+def quantize_penalty(x, l1, coding_rank: int):
+    """LaplaceRiceQuantizePenalty (plain TF ops when traced for XLA without lowerings)."""
+    if _use_tf_math():
+        return _quantize_tf(x), _penalty_tf(x, l1, coding_rank)
+    return library.laplace_rice_quantize_penalty(x, l1, coding_rank=coding_rank)
 
 
 def _code_attrs(run_length_code, magnitude_code, use_run_length_for_non_zeros):
