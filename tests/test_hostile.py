@@ -124,10 +124,12 @@ def truncated_strings_fail():
         assert _decode(code, [80], **params).numpy().tolist() == data.tolist()
         for length in range(len(code)):
             expect_error(
-                lambda n=length: _decode(code[:n], [80], **params), tf.errors.DataLossError
+                lambda n=length, c=code, p=params: _decode(c[:n], [80], **p),
+                tf.errors.DataLossError,
             )
         # Whole unused bytes after the last code are an error too.
-        expect_error(lambda: _decode(code + b"\0", [80], **params), tf.errors.DataLossError)
+        padded = code + b"\0"
+        expect_error(lambda c=padded, p=params: _decode(c, [80], **p), tf.errors.DataLossError)
 
 
 @case("main")
