@@ -26,3 +26,7 @@ for target in "${targets[@]}"; do
   llvm-cov report "$cov/tests/fuzz/$target" -instr-profile="$cov/$target.profdata" \
     cc/codec/src/codec.cc cc/codec/src/bit_io.h
 done
+echo "== both targets together"
+llvm-profdata merge -sparse "$cov"/*.profraw -o "$cov/all.profdata"
+llvm-cov report "$cov/tests/fuzz/${targets[0]}" -object "$cov/tests/fuzz/${targets[1]}" \
+  -instr-profile="$cov/all.profdata" cc/codec/src/codec.cc cc/codec/src/bit_io.h
