@@ -274,6 +274,35 @@ def non_string_and_non_scalar_inputs():
 
 
 @case("main")
+def graph_mode_shapes_and_gradients():
+    """The same refusals inside tf.function, where shapes are inferred."""
+    tf = _tf()
+    lib = _lib()
+    code = _encode([0, 0, 3]).numpy()
+
+    @tf.function(input_signature=[tf.TensorSpec(None, tf.int64)])
+    def decode(shape):
+        return lib.laplace_rice_decode(tf.constant([code]), shape)
+
+    assert decode(tf.constant([3], tf.int64)).shape == (1, 3)
+    for shape in ([-2], [2**40], [MAX_UNIT], [[3]]):
+        expect_error(
+            lambda s=shape: decode(tf.constant(s, tf.int64)),
+            tf.errors.InvalidArgumentError,
+            tf.errors.DataLossError,
+        )
+    with_constant_shape = tf.function(lambda: lib.laplace_rice_decode([code], [-5]))
+    expect_error(with_constant_shape, tf.errors.InvalidArgumentError, ValueError)
+    # The penalty's gradient must get one upstream value per coding unit.
+    x = tf.ones([4, 3, 2])
+    for grad in (tf.ones([3]), tf.ones([4, 3]), tf.ones([])):
+        expect_error(
+            lambda g=grad: lib.laplace_rice_penalty_grad(x, g, tf.constant(1.0), coding_rank=2),
+            tf.errors.InvalidArgumentError,
+        )
+
+
+@case("main")
 def mismatched_code_shape():
     import numpy as np
 
