@@ -20,12 +20,12 @@ if ! command -v clang++ >/dev/null || ! clang++ -fsanitize=fuzzer -x c++ -o /dev
 fi
 
 start=$(date +%s)
-cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ \
-  -DLAPLACE_RICE_FUZZ=ON -DLAPLACE_RICE_BUILD_TF=OFF >/dev/null
-cmake --build "$build" --parallel 2 \
-  --target codec_test_sanitized decode_fuzzer roundtrip_fuzzer
-echo "== codec unit tests and fuzz regressions under ASan + UBSan"
-ctest --test-dir "$build" --output-on-failure -R 'codec_test_sanitized|_regressions$'
+cmake -C tests/fuzz/sanitize.cmake -S . -B "$build" -G Ninja >/dev/null
+cmake --build "$build" --parallel 2 --target codec_test decode_fuzzer roundtrip_fuzzer
+echo "== codec unit tests under ASan + UBSan"
+"$build/cc/codec/tests/codec_test" --gtest_brief=1
+echo "== fuzz regression inputs under ASan + UBSan"
+ctest --test-dir "$build" --output-on-failure -R '_regressions$'
 echo "== fuzzing each target for ${seconds} s"
 bash tests/fuzz/run.sh "$seconds" "$build"
 echo "== 50-fuzz took $(($(date +%s) - start)) s"

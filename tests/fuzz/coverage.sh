@@ -10,8 +10,7 @@ build=${1:-build/fuzz}
 cov=$build-coverage
 targets=(decode_fuzzer roundtrip_fuzzer)
 
-cmake -S . -B "$cov" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DLAPLACE_RICE_FUZZ=ON \
-  -DLAPLACE_RICE_FUZZ_COVERAGE=ON -DLAPLACE_RICE_BUILD_TF=OFF >/dev/null
+cmake -C tests/fuzz/coverage.cmake -S . -B "$cov" -G Ninja >/dev/null
 cmake --build "$cov" --parallel 2 --target "${targets[@]}"
 python3 tests/fuzz/make_corpus.py "$build/seeds" >/dev/null
 rm -f "$cov"/*.profraw

@@ -12,8 +12,7 @@ seconds=${1:-60}
 build=${2:-build/fuzz}
 targets=(decode_fuzzer roundtrip_fuzzer)
 
-cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ \
-  -DLAPLACE_RICE_FUZZ=ON -DLAPLACE_RICE_BUILD_TF=OFF >/dev/null
+cmake -C tests/fuzz/sanitize.cmake -S . -B "$build" -G Ninja >/dev/null
 cmake --build "$build" --parallel 2 --target "${targets[@]}"
 python3 tests/fuzz/make_corpus.py "$build/seeds" >/dev/null
 
