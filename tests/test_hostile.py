@@ -366,13 +366,16 @@ def outputs_beyond_memory_are_refused():
     strings = tf.fill([4096], tf.constant(zeros))
     error = expect_error(lambda: _decode(strings, [MAX_UNIT]), tf.errors.InvalidArgumentError)
     assert "LAPLACE_RICE_MAX_OUTPUT_BYTES" in str(error)
-    # Rice magnitudes with k = 0 take |v| bits: 2^31 bits per value, 25 TiB.
-    huge = tf.fill([1000, 100], INT32_MAX)
-    for op in ("encode",):
+    # Rice magnitudes with k = 0 take |v| bits: 2^31 bits per value, 25 TiB
+    # in many units, and 32 TiB in one large unit (which kernels may code on
+    # several threads: every path must check before allocating).
+    for shape in ([1000, 100], [1, 2**17], [2, 2**17]):
+        huge = tf.fill(shape, INT32_MAX)
         error = expect_error(
-            lambda: _encode(huge, magnitude_code=0), tf.errors.InvalidArgumentError
+            lambda h=huge: _encode(h, magnitude_code=0), tf.errors.InvalidArgumentError
         )
-        assert "would take" in str(error), op
+        assert "would take" in str(error) or "allocate" in str(error), str(error)
+    huge = tf.fill([1000, 100], INT32_MAX)
     # Counting needs no memory: it works.
     bits = _lib().laplace_rice_bits(huge[:2], coding_rank=1, magnitude_code=0)
     assert bits.numpy().tolist() == [8 * ((100 * (2**31 + 1) + 7) // 8)] * 2
@@ -393,6 +396,10 @@ def output_limit_from_environment():
     big = np.full([20, 1000], 500, np.int32)  # 501 bits a value with k = 0
     expect_error(lambda: _encode(big, magnitude_code=0), tf.errors.InvalidArgumentError)
     assert _encode(big[:2], magnitude_code=0).shape == (2,)
+    # One large unit (kernels may code it on several threads): 8 MB.
+    one = np.full([1, 2**17], 500, np.int32)
+    expect_error(lambda: _encode(one, magnitude_code=0), tf.errors.InvalidArgumentError)
+    assert _encode(one[:, : 2**13], magnitude_code=0).shape == (1,)
 
 
 @case("main")

@@ -2,7 +2,6 @@
 // the whole batch, one unit per task on TensorFlow's intra-op thread pool;
 // all coding is done by cc/codec.
 #include <algorithm>
-#include <atomic>
 #include <cstdint>
 
 #include "kernel_util.h"
@@ -65,13 +64,13 @@ class EncodeOp : public UnitKernel {
     const size_t unit_size = static_cast<size_t>(layout.unit_size);
 
     FirstError error;
-    std::atomic<uint64_t> total_bytes{0};
+    OutputBudget budget;
     ParallelFor(ctx, layout.num_units, UnitCost(layout),
                 [&](int64_t begin, int64_t end) {
                   for (int64_t unit = begin; unit < end; ++unit) {
                     const Status status = EncodeUnit(
                         values + unit * layout.unit_size, unit_size,
-                        &total_bytes, &strings(unit));
+                        &budget, &strings(unit));
                     if (!status.ok()) error.Record(unit, status);
                   }
                 });
@@ -80,19 +79,16 @@ class EncodeOp : public UnitKernel {
 
  private:
   // Counts the bits first so that the string is sized once and written once.
-  // Small Rice parameters make strings of up to 2^28 bytes per value, and
-  // TensorFlow's string crashes when it cannot allocate: the strings of one
-  // call must fit in MaxOutputBytes() together.
-  Status EncodeUnit(const T* values, size_t count,
-                    std::atomic<uint64_t>* total_bytes, tstring* out) const {
+  // Small Rice parameters make strings of up to 2^28 bytes per value: the
+  // strings of one call must fit in MaxOutputBytes() together.
+  Status EncodeUnit(const T* values, size_t count, OutputBudget* budget,
+                    tstring* out) const {
     uint64_t bits = 0;
     Status status = CountBits(values, count, params_, &bits);
     if (!status.ok()) return status;
     const uint64_t bytes = BytesForBits(bits);
-    const uint64_t total = total_bytes->fetch_add(bytes) + bytes;
-    if (total > MaxOutputBytes() || total < bytes) {
-      return OutputTooLarge("the encoded strings", total);
-    }
+    status = budget->Take(bytes, "the encoded strings");
+    if (!status.ok()) return status;
     out->resize_uninitialized(bytes);
     return EncodeInto(values, count, params_,
                       reinterpret_cast<uint8_t*>(out->mdata()), out->size());

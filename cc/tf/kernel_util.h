@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
@@ -71,6 +72,24 @@ inline Status OutputTooLarge(const std::string& what, uint64_t bytes) {
       " bytes, more than the limit of " + std::to_string(MaxOutputBytes()) +
       " (the machine's memory, or LAPLACE_RICE_MAX_OUTPUT_BYTES)");
 }
+
+// The output of one kernel call, counted as it is allocated (from any
+// thread). Every allocation whose size depends on the data, such as an
+// encoded string, must Take() its bytes first: TensorFlow's strings crash
+// when they cannot allocate.
+class OutputBudget {
+ public:
+  Status Take(uint64_t bytes, const std::string& what) {
+    const uint64_t total = total_.fetch_add(bytes) + bytes;
+    if (total > MaxOutputBytes() || total < bytes) {
+      return OutputTooLarge(what, total);
+    }
+    return Status();
+  }
+
+ private:
+  std::atomic<uint64_t> total_{0};
+};
 
 // Reads and checks the three code attributes.
 inline absl::Status ReadCodeParams(tensorflow::OpKernelConstruction* ctx,
