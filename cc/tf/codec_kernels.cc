@@ -1,6 +1,7 @@
 // CPU kernels that encode, count and decode coding units. Each call handles
 // the whole batch, one unit per task on TensorFlow's intra-op thread pool;
 // all coding is done by cc/codec.
+#include <algorithm>
 #include <cstdint>
 
 #include "kernel_util.h"
@@ -63,12 +64,13 @@ class EncodeOp : public UnitKernel {
     const size_t unit_size = static_cast<size_t>(layout.unit_size);
 
     FirstError error;
+    OutputBudget budget;
     ParallelFor(ctx, layout.num_units, UnitCost(layout),
                 [&](int64_t begin, int64_t end) {
                   for (int64_t unit = begin; unit < end; ++unit) {
                     const Status status = EncodeUnit(
                         values + unit * layout.unit_size, unit_size,
-                        &strings(unit));
+                        &budget, &strings(unit));
                     if (!status.ok()) error.Record(unit, status);
                   }
                 });
@@ -77,11 +79,17 @@ class EncodeOp : public UnitKernel {
 
  private:
   // Counts the bits first so that the string is sized once and written once.
-  Status EncodeUnit(const T* values, size_t count, tstring* out) const {
+  // Small Rice parameters make strings of up to 2^28 bytes per value: the
+  // strings of one call must fit in MaxOutputBytes() together.
+  Status EncodeUnit(const T* values, size_t count, OutputBudget* budget,
+                    tstring* out) const {
     uint64_t bits = 0;
     Status status = CountBits(values, count, params_, &bits);
     if (!status.ok()) return status;
-    out->resize_uninitialized(BytesForBits(bits));
+    const uint64_t bytes = BytesForBits(bits);
+    status = budget->Take(bytes, "the encoded strings");
+    if (!status.ok()) return status;
+    out->resize_uninitialized(bytes);
     return EncodeInto(values, count, params_,
                       reinterpret_cast<uint8_t*>(out->mdata()), out->size());
   }
@@ -137,18 +145,26 @@ class DecodeOp : public OpKernel {
 
     auto strings = strings_tensor.flat<tstring>();
     const int64_t num_units = strings.size();
-    // Every value costs at least one bit, so an empty string cannot hold a
-    // non-empty unit: refuse before allocating the output.
-    for (int64_t unit = 0; unit < num_units && unit_size > 0; ++unit) {
-      OP_REQUIRES(ctx, !strings(unit).empty(),
+    // Refuse before allocating the output: units too large for their
+    // strings (a hostile code_shape), and outputs beyond memory.
+    for (int64_t unit = 0; unit < num_units; ++unit) {
+      const uint64_t size = strings(unit).size();
+      OP_REQUIRES(ctx,
+                  static_cast<uint64_t>(unit_size) <=
+                      MaxValuesInBytes(size, params_),
                   absl::DataLossError(
-                      "coding unit " + std::to_string(unit) +
-                      ": empty string for a unit of " +
-                      std::to_string(unit_size) + " values"));
+                      "coding unit " + std::to_string(unit) + ": a string of " +
+                      std::to_string(size) + " bytes cannot hold " +
+                      std::to_string(unit_size) +
+                      " values with these parameters (wrong code_shape?)"));
     }
-
     TensorShape out_shape = strings_tensor.shape();
     OP_REQUIRES_OK(ctx, out_shape.AppendShapeWithStatus(code_shape));
+    const uint64_t out_elements = static_cast<uint64_t>(out_shape.num_elements());
+    OP_REQUIRES(ctx, out_elements <= MaxOutputBytes() / sizeof(int32_t),
+                ToTfStatus(OutputTooLarge(
+                    "the decoded tensor of shape " + out_shape.DebugString(),
+                    std::min(out_elements, ~uint64_t{0} / 4) * 4)));
     Tensor* data_tensor = nullptr;
     OP_REQUIRES_OK(ctx, ctx->allocate_output(0, out_shape, &data_tensor));
     int32_t* data = data_tensor->flat<int32_t>().data();

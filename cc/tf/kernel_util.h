@@ -3,7 +3,12 @@
 #ifndef LAPLACE_RICE_CC_TF_KERNEL_UTIL_H_
 #define LAPLACE_RICE_CC_TF_KERNEL_UTIL_H_
 
+#include <unistd.h>
+
+#include <atomic>
 #include <cstdint>
+#include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <limits>
 #include <mutex>
@@ -26,6 +31,65 @@ inline absl::Status ToTfStatus(const Status& status) {
   }
   return absl::InternalError(status.message());
 }
+
+// The most bytes of output one kernel call may produce: the machine's
+// memory, or its cgroup's limit if lower, or LAPLACE_RICE_MAX_OUTPUT_BYTES
+// when set (read once). A hostile or mistaken request beyond it fails with
+// InvalidArgument instead of getting the process killed for memory; note
+// that a few bytes of string can stand for gigabytes of zeros.
+inline uint64_t ReadMemoryLimit() {
+  if (const char* env = std::getenv("LAPLACE_RICE_MAX_OUTPUT_BYTES")) {
+    char* end = nullptr;
+    const unsigned long long value = std::strtoull(env, &end, 10);
+    if (end != env && *end == '\0') return value;
+  }
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page_size = sysconf(_SC_PAGESIZE);
+  uint64_t limit = std::numeric_limits<uint64_t>::max();
+  if (pages > 0 && page_size > 0) {
+    limit = static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size);
+  }
+  for (const char* path : {"/sys/fs/cgroup/memory.max",
+                           "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
+    std::ifstream file(path);
+    uint64_t cgroup_limit = 0;
+    if (file >> cgroup_limit && cgroup_limit > 0 && cgroup_limit < limit) {
+      limit = cgroup_limit;  // "max" (no limit) does not parse
+    }
+  }
+  return limit;
+}
+
+inline uint64_t MaxOutputBytes() {
+  static const uint64_t limit = ReadMemoryLimit();
+  return limit;
+}
+
+// InvalidArgument for an output of `bytes` bytes beyond MaxOutputBytes().
+inline Status OutputTooLarge(const std::string& what, uint64_t bytes) {
+  return Status::InvalidArgument(
+      what + " would take " + std::to_string(bytes) +
+      " bytes, more than the limit of " + std::to_string(MaxOutputBytes()) +
+      " (the machine's memory, or LAPLACE_RICE_MAX_OUTPUT_BYTES)");
+}
+
+// The output of one kernel call, counted as it is allocated (from any
+// thread). Every allocation whose size depends on the data, such as an
+// encoded string, must Take() its bytes first: TensorFlow's strings crash
+// when they cannot allocate.
+class OutputBudget {
+ public:
+  Status Take(uint64_t bytes, const std::string& what) {
+    const uint64_t total = total_.fetch_add(bytes) + bytes;
+    if (total > MaxOutputBytes() || total < bytes) {
+      return OutputTooLarge(what, total);
+    }
+    return Status();
+  }
+
+ private:
+  std::atomic<uint64_t> total_{0};
+};
 
 // Reads and checks the three code attributes.
 inline absl::Status ReadCodeParams(tensorflow::OpKernelConstruction* ctx,

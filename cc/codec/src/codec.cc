@@ -791,6 +791,38 @@ Status ValidateUnitSize(uint64_t count) {
   return Status();
 }
 
+// The most zeros one run-length code of at most `bits` bits stands for. It
+// grows faster than linearly in `bits` (Z(a) + Z(b) <= Z(a + b)), so several
+// runs sharing `bits` bits stand for no more zeros than one run would.
+// Saturates at 2^40, far above kMaxUnitSize.
+static uint64_t MaxZerosInBits(uint64_t bits, int run_length_code) {
+  constexpr uint64_t kSaturated = uint64_t{1} << 40;
+  if (run_length_code < 0) {
+    // Gamma(r + 1) takes 2w - 1 bits for r + 1 < 2^w.
+    const uint64_t width = (bits + 1) / 2;
+    if (width >= 40) return kSaturated;
+    return width == 0 ? 0 : (uint64_t{1} << width) - 2;
+  }
+  // Rice(r, k) takes (r >> k) + 1 + k bits.
+  const uint64_t k = static_cast<uint64_t>(run_length_code);
+  if (bits < k + 1) return 0;
+  if (k >= 40) return kSaturated;  // out of range; no shift by >= 64 below
+  const uint64_t quotients = bits - k;  // r >> k < quotients
+  if (quotients >= (kSaturated >> k)) return kSaturated;
+  return (quotients << k) - 1;
+}
+
+uint64_t MaxValuesInBytes(uint64_t size, const CodeParams& params) {
+  if (size >= kMaxUnitSize) return kMaxUnitSize;  // 8 * size cannot overflow
+  const uint64_t bits = 8 * size;
+  // Zeros from run lengths, plus at most one value per further bit: a
+  // non-zero costs a sign bit and a magnitude code of one or more bits, and
+  // the extra zero that each later run of zeros carries with runs of
+  // non-zeros follows a run-length code and a non-zero.
+  const uint64_t bound = MaxZerosInBits(bits, params.run_length_code) + bits;
+  return std::min<uint64_t>(bound, kMaxUnitSize);
+}
+
 Status CountBits(const int32_t* values, size_t count, const CodeParams& params,
                  uint64_t* bits) {
   return CountBitsOf(Int32Values{values}, count, params, bits);

@@ -356,6 +356,45 @@ TEST(CodecTest, UnitSizeLimit) {
 }
 
 
+// MaxValuesInBytes is an upper bound: no string decodes to more values. The
+// densest units (all zeros, long runs, runs of +-1) and every one-byte string
+// under small parameters stay within it; the bound still refuses what no
+// string of the size can hold.
+TEST(CodecTest, MaxValuesInBytesBoundsDecoding) {
+  for (const CodeParams& params : AllParams()) {
+    for (size_t n : {1, 2, 7, 100, 5000, 100000}) {
+      std::vector<std::vector<int32_t>> units = {std::vector<int32_t>(n, 0),
+                                                 std::vector<int32_t>(n, 1)};
+      units.emplace_back(n, 0);
+      units.back()[n / 2] = -1;
+      for (const auto& values : units) {
+        const std::string code = EncodeOrDie(values, params);
+        EXPECT_LE(n, MaxValuesInBytes(code.size(), params)) << Describe(params);
+      }
+    }
+    EXPECT_EQ(MaxValuesInBytes(0, params), 0u);
+    EXPECT_EQ(MaxValuesInBytes(uint64_t{1} << 62, params), kMaxUnitSize);
+  }
+  const CodeParams gamma{-1, 0, false}, rice0{0, 0, false}, rice31{31, 0, false};
+  EXPECT_EQ(MaxValuesInBytes(1, gamma), 14u + 8u);  // Gamma(15) fills 7 bits
+  EXPECT_EQ(MaxValuesInBytes(1, rice0), 7u + 8u);   // Rice(7, 0) fills 8 bits
+  EXPECT_EQ(MaxValuesInBytes(3, rice31), 24u);      // Rice(r, 31) needs 32 bits
+  EXPECT_EQ(MaxValuesInBytes(8, gamma), kMaxUnitSize);
+  for (const CodeParams& params : {gamma, rice0, CodeParams{1, -1, true},
+                                   CodeParams{2, 1, true}, CodeParams{0, 0, true}}) {
+    const uint64_t bound = MaxValuesInBytes(1, params);
+    for (int byte = 0; byte < 256; ++byte) {
+      const std::string code(1, static_cast<char>(byte));
+      for (size_t count = bound + 1; count < bound + 64; ++count) {
+        std::vector<int32_t> out(count);
+        EXPECT_FALSE(DecodeString(code, params, &out).ok())
+            << Describe(params) << " byte " << byte << " count " << count;
+      }
+    }
+  }
+}
+
+
 // EncodeParallel and CountBitsParallel: byte-identical to Encode/CountBits
 // for any number of parts, data and parameters (parts run in reverse order
 // here, to catch any dependence between them).

@@ -105,6 +105,13 @@ Status ValidateParams(const CodeParams& params);
 LAPLACE_RICE_API
 Status ValidateUnitSize(uint64_t count);
 
+// The most values a string of `size` bytes can decode to under `params` (a
+// sound upper bound, at most kMaxUnitSize). Decoders of untrusted strings
+// can refuse a larger unit before allocating its output. Every non-zero
+// costs two or more bits, but one run length can stand for many zeros: with
+// gamma run lengths 8 bytes can hold a unit of kMaxUnitSize zeros.
+uint64_t MaxValuesInBytes(uint64_t size, const CodeParams& params);
+
 // Bytes of a string holding `bits` bits (the last byte zero-padded).
 inline constexpr uint64_t BytesForBits(uint64_t bits) { return (bits + 7) / 8; }
 

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Sanitizers and fuzzing (tests/fuzz/README.md): the codec's unit tests and
+# the fuzzers' regression inputs under AddressSanitizer + UBSan, then a
+# bounded libFuzzer run of each target (LAPLACE_RICE_FUZZ_SECONDS, default
+# 60, both targets at once). Installs clang from Debian if missing.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+seconds=${LAPLACE_RICE_FUZZ_SECONDS:-60}
+build=build/fuzz
+
+if ! command -v clang++ >/dev/null || ! clang++ -fsanitize=fuzzer -x c++ -o /dev/null - \
+    <<<'extern "C" int LLVMFuzzerTestOneInput(const char*, unsigned long) { return 0; }' \
+    2>/dev/null; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang
+  else
+    echo "50-fuzz: clang with libFuzzer is missing (apt-get install clang)" >&2
+    exit 1
+  fi
+fi
+
+start=$(date +%s)
+cmake -C tests/fuzz/sanitize.cmake -S . -B "$build" -G Ninja >/dev/null
+cmake --build "$build" --parallel 2 --target codec_test decode_fuzzer roundtrip_fuzzer
+echo "== codec unit tests under ASan + UBSan"
+"$build/cc/codec/tests/codec_test" --gtest_brief=1
+echo "== fuzz regression inputs under ASan + UBSan"
+ctest --test-dir "$build" --output-on-failure -R '_regressions$'
+echo "== fuzzing each target for ${seconds} s"
+bash tests/fuzz/run.sh "$seconds" "$build"
+echo "== 50-fuzz took $(($(date +%s) - start)) s"

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Line and branch coverage of the codec reached by the fuzz corpora
+# (BUILD_DIR/corpus from run.sh, plus the seeds), via clang's source-based
+# coverage and llvm-cov.
+#
+#   tests/fuzz/coverage.sh [BUILD_DIR]      # default build/fuzz
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+build=${1:-build/fuzz}
+cov=$build-coverage
+targets=(decode_fuzzer roundtrip_fuzzer)
+
+cmake -C tests/fuzz/coverage.cmake -S . -B "$cov" -G Ninja >/dev/null
+cmake --build "$cov" --parallel 2 --target "${targets[@]}"
+python3 tests/fuzz/make_corpus.py "$build/seeds" >/dev/null
+rm -f "$cov"/*.profraw
+objects=()
+for target in "${targets[@]}"; do
+  mkdir -p "$build/corpus/$target"
+  LLVM_PROFILE_FILE="$cov/$target.profraw" "$cov/tests/fuzz/$target" -runs=0 \
+    "$build/corpus/$target" "$build/seeds/$target" tests/fuzz/regressions/$target \
+    >"$cov/$target.log" 2>&1
+  llvm-profdata merge -sparse "$cov/$target.profraw" -o "$cov/$target.profdata"
+  echo "== $target: coverage of cc/codec/src"
+  llvm-cov report "$cov/tests/fuzz/$target" -instr-profile="$cov/$target.profdata" \
+    cc/codec/src/codec.cc cc/codec/src/bit_io.h
+done
+echo "== both targets together"
+llvm-profdata merge -sparse "$cov"/*.profraw -o "$cov/all.profdata"
+llvm-cov report "$cov/tests/fuzz/${targets[0]}" -object "$cov/tests/fuzz/${targets[1]}" \
+  -instr-profile="$cov/all.profdata" cc/codec/src/codec.cc cc/codec/src/bit_io.h
