@@ -395,7 +395,7 @@ def _suggest(array: np.ndarray, header: Header):
             f"parameter tuning is not available in this build ({_one_line(error)})"
         ) from None
     sample = _sample_units(array, header)
-    return suggest_code_params(sample, coding_rank=header.coding_rank), sample
+    return suggest_code_params(sample), sample
 
 
 # ---------------------------------------------------------------------------- commands
