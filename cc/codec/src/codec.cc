@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -428,6 +429,58 @@ void WriteRange(const Values& values, size_t begin, size_t end,
   });
 }
 
+// ---------------------------------------------------------------------------
+// CPU dispatch. The walks are also compiled for x86-64-v3 (BMI2 shifts
+// without the CL register, LZCNT/TZCNT, AVX2), which makes them 1.3-1.7x
+// faster; `flatten` inlines the whole walk into the v3 copy so that all of it
+// gets those instructions. The copy is chosen once per process at run time,
+// so the library still runs on any x86-64. Both copies write the same bits.
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(LAPLACE_RICE_NO_DISPATCH)
+#define LAPLACE_RICE_DISPATCH 1
+#define LAPLACE_RICE_V3 __attribute__((target("arch=x86-64-v3"), flatten))
+
+// LAPLACE_RICE_DISABLE_V3 (any value) forces the baseline copy, so that
+// tests can cover both on one machine.
+bool HasV3() {
+  static const bool has_v3 = __builtin_cpu_supports("x86-64-v3") &&
+                             std::getenv("LAPLACE_RICE_DISABLE_V3") == nullptr;
+  return has_v3;
+}
+
+template <class Values>
+LAPLACE_RICE_V3 uint64_t CountRangeV3(const Values& values, size_t begin,
+                                      size_t end, const CodeParams& params,
+                                      uint32_t& suspect) {
+  return CountRange(values, begin, end, params, suspect);
+}
+
+template <class Values>
+LAPLACE_RICE_V3 void WriteRangeV3(const Values& values, size_t begin,
+                                  size_t end, const CodeParams& params,
+                                  BitWriter& writer, uint32_t& suspect) {
+  WriteRange(values, begin, end, params, writer, suspect);
+}
+#endif
+
+template <class Values>
+uint64_t CountRangeFast(const Values& values, size_t begin, size_t end,
+                        const CodeParams& params, uint32_t& suspect) {
+#ifdef LAPLACE_RICE_DISPATCH
+  if (HasV3()) return CountRangeV3(values, begin, end, params, suspect);
+#endif
+  return CountRange(values, begin, end, params, suspect);
+}
+
+template <class Values>
+void WriteRangeFast(const Values& values, size_t begin, size_t end,
+                    const CodeParams& params, BitWriter& writer,
+                    uint32_t& suspect) {
+#ifdef LAPLACE_RICE_DISPATCH
+  if (HasV3()) return WriteRangeV3(values, begin, end, params, writer, suspect);
+#endif
+  WriteRange(values, begin, end, params, writer, suspect);
+}
+
 Status ValidateCall(const CodeParams& params, size_t count) {
   Status status = ValidateParams(params);
   if (!status.ok()) return status;
@@ -438,7 +491,7 @@ template <class Values>
 Status CountPart(const Values& values, size_t begin, size_t end,
                  const CodeParams& params, uint64_t* bits) {
   uint32_t suspect = 0;
-  *bits = CountRange(values, begin, end, params, suspect);
+  *bits = CountRangeFast(values, begin, end, params, suspect);
   return values.Check(begin, end, suspect);
 }
 
@@ -456,12 +509,12 @@ Status EncodePart(const Values& values, size_t begin, size_t end,
   if (out_size <= kShortString) {
     uint8_t scratch[kShortString + kSlack];
     BitWriter writer(scratch, out_size, kSlack);
-    WriteRange(values, begin, end, params, writer, suspect);
+    WriteRangeFast(values, begin, end, params, writer, suspect);
     filled_exactly = writer.Finish();
     if (filled_exactly && out_size > 0) std::memcpy(out, scratch, out_size);
   } else {
     BitWriter writer(out, out_size);
-    WriteRange(values, begin, end, params, writer, suspect);
+    WriteRangeFast(values, begin, end, params, writer, suspect);
     filled_exactly = writer.Finish();
   }
   Status status = values.Check(begin, end, suspect);
@@ -600,7 +653,7 @@ void AlignParts(const Values& values, const CodeParams& params,
         cut = next.end;
         break;
       }
-      moved += CountRange(values, cut, after, params, suspect);
+      moved += CountRangeFast(values, cut, after, params, suspect);
       cut = after;
     }
     if (cut >= next.end) {
@@ -667,6 +720,7 @@ class UnitDecoder {
     size_t pos = 0;
     if (!runs_of_non_zeros) {
       while (pos < count) {
+        if (DecodePairFast(out, count, &pos)) continue;
         uint64_t zeros;
         if (!ReadRun(count - pos, &zeros)) return Error("run of zeros", pos);
         FillZeros(out, pos, zeros, count);
@@ -717,6 +771,36 @@ class UnitDecoder {
     } else {
       std::memset(out + pos, 0, zeros * sizeof(int32_t));
     }
+  }
+
+  // The common case without runs of non-zeros: a run of zeros followed by a
+  // non-zero, both read from one peeked word, away from the end of the unit
+  // and of the string. Returns false, having consumed nothing, otherwise.
+  LAPLACE_RICE_INLINE bool DecodePairFast(int32_t* out, size_t count,
+                                          size_t* pos_io) {
+    size_t pos = *pos_io;
+    if (!reader_.CanPeekFast() || count - pos <= 8) return false;
+    const uint64_t word = reader_.PeekFast();
+    uint64_t zeros;
+    int run_used;
+    if (!runs_.DecodeFast(word, &zeros, &run_used) || zeros >= count - pos) {
+      return false;
+    }
+    const uint64_t rest = word >> run_used;
+    const uint64_t positive = rest & 1;
+    uint64_t magnitude;
+    int magnitude_used;
+    if (!mags_.DecodeFast(rest >> 1, &magnitude, &magnitude_used) ||
+        run_used + 1 + magnitude_used > kPeekBits ||
+        magnitude > kInt32Max + 1 - positive) {
+      return false;
+    }
+    FillZeros(out, pos, zeros, count);
+    pos += zeros;
+    out[pos] = static_cast<int32_t>(positive ? magnitude : 0 - magnitude);
+    reader_.Skip(run_used + 1 + magnitude_used);
+    *pos_io = pos + 1;
+    return true;
   }
 
   // Reads a run length <= limit.
@@ -775,6 +859,24 @@ class UnitDecoder {
   const Runs runs_;
   const Mags mags_;
 };
+
+Status DecodeUnit(const uint8_t* data, size_t size, size_t slack,
+                  const CodeParams& params, int32_t* out, size_t count) {
+  return WithCoders(params, [&](const auto& runs, const auto& mags) {
+    using Decoder = UnitDecoder<std::decay_t<decltype(runs)>,
+                                std::decay_t<decltype(mags)>>;
+    return Decoder(data, size, slack, runs, mags)
+        .Decode(out, count, params.use_run_length_for_non_zeros);
+  });
+}
+
+#ifdef LAPLACE_RICE_DISPATCH
+LAPLACE_RICE_V3 Status DecodeUnitV3(const uint8_t* data, size_t size,
+                                    size_t slack, const CodeParams& params,
+                                    int32_t* out, size_t count) {
+  return DecodeUnit(data, size, slack, params, out, count);
+}
+#endif
 
 }  // namespace
 
@@ -898,12 +1000,10 @@ Status Decode(const uint8_t* data, size_t size, const CodeParams& params,
     data = padded;
     slack = kSlack;
   }
-  return WithCoders(params, [&](const auto& runs, const auto& mags) {
-    using Decoder = UnitDecoder<std::decay_t<decltype(runs)>,
-                                std::decay_t<decltype(mags)>>;
-    return Decoder(data, size, slack, runs, mags)
-        .Decode(out, count, params.use_run_length_for_non_zeros);
-  });
+#ifdef LAPLACE_RICE_DISPATCH
+  if (HasV3()) return DecodeUnitV3(data, size, slack, params, out, count);
+#endif
+  return DecodeUnit(data, size, slack, params, out, count);
 }
 
 }  // namespace laplace_rice
