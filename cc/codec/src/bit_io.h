@@ -61,15 +61,16 @@ class BitWriter {
     uint8_t* next;
     uint64_t pending;
     int pending_count;
+    uint8_t* room_end;  // a copy, so that HasRoom() reads no member
   };
-  State Save() const { return State{next_, pending_, pending_count_}; }
+  State Save() const { return State{next_, pending_, pending_count_, room_end_}; }
   void Restore(const State& state) {
     next_ = state.next;
     pending_ = state.pending;
     pending_count_ = state.pending_count;
   }
   LAPLACE_RICE_INLINE bool HasRoom(const State& state) const {
-    return room_end_ - state.next >= 8;
+    return state.room_end - state.next >= 8;
   }
   LAPLACE_RICE_INLINE static void WriteFast(State& state, uint64_t bits,
                                             uint64_t count) {

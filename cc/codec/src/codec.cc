@@ -295,13 +295,18 @@ uint64_t CountPlain(const Values& values, size_t begin, size_t end,
 
 template <class Values, class Runs, class Mags>
 void WritePlain(const Values& values, size_t begin, size_t end,
-                const Runs& runs, const Mags& mags, BitWriter& writer,
+                const Runs& runs_in, const Mags& mags_in, BitWriter& writer,
                 uint32_t& out_suspect) {
+  // Local copies: stores through the byte pointer may alias anything reached
+  // by reference, which would reload the Rice parameters every value.
+  const Runs runs = runs_in;
+  const Mags mags = mags_in;
+  const Values values_local = values;
   BitWriter::State state = writer.Save();  // in registers, see BitWriter
   uint32_t suspect = 0;
   uint64_t run = 0;
   for (size_t i = begin; i < end; ++i) {
-    const int32_t x = values.Get(i, suspect);
+    const int32_t x = values_local.Get(i, suspect);
     const uint64_t non_zero = x != 0;
     const uint32_t m = MagnitudeOr1(x);
     const uint64_t run_length = runs.Length(run);
