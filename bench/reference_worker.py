@@ -2,10 +2,11 @@
 
 Runs under the reference's own interpreter (/tmp/tfc-ref/bin/python, TensorFlow
 2.14), never in the project's environment. It stays up for the whole benchmark
-so that each reference timing runs right after ours on the same workload (the
-machine's load drifts): it prints one JSON line with its versions, then reads
-one JSON case per line on stdin (an .npy path, coding rank, parameters,
-repeats) and answers each with one JSON line of timings.
+so that its timed calls alternate with ours on the same workload (the
+machine's load drifts): it prints one JSON line with its versions, then answers
+each JSON command on stdin (load a case: an .npy path, coding rank and
+parameters; time one call of compress or decompress; finish: sizes, digest,
+round trip) with one JSON line.
 
     /tmp/tfc-ref/bin/python bench/reference_worker.py
 """
@@ -15,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import statistics
 import sys
 import time
 
@@ -39,42 +39,51 @@ def strings_digest(strings: np.ndarray) -> tuple[int, str]:
     return total, digest.hexdigest()
 
 
-def median_seconds(fn, repeats: int) -> tuple[float, list[float]]:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
+class Case:
+    """One workload loaded on the reference's side; timed one call at a time."""
+
+    def __init__(self, case: dict):
+        x = np.load(case["npy"])
+        if case.get("units_limit"):
+            x = x[: case["units_limit"]]
+        rank = case["coding_rank"]
+        self.x = x
+        self.model = LaplaceEntropyModel(coding_rank=rank, **case["params"])
+        self.bottleneck = tf.constant(x)
+        self.code_shape = x.shape[x.ndim - rank :]
+        self.strings = self.model.compress(self.bottleneck)  # warm-up
+        self.model.decompress(self.strings, self.code_shape)  # warm-up
+
+    def time(self, op: str) -> float:
+        if op == "compress":
+            fn = lambda: self.model.compress(self.bottleneck)  # noqa: E731
+        else:
+            fn = lambda: self.model.decompress(self.strings, self.code_shape)  # noqa: E731
         start = time.perf_counter()
         fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), times
+        return time.perf_counter() - start
+
+    def finish(self) -> dict:
+        decoded = self.model.decompress(self.strings, self.code_shape).numpy()
+        total, digest = strings_digest(np.asarray(self.strings.numpy(), dtype=object))
+        return dict(
+            elements=int(self.x.size),
+            bytes=total,
+            sha256=digest,
+            round_trip_ok=bool(np.array_equal(decoded, np.rint(self.x))),
+        )
 
 
-def run_case(case: dict) -> dict:
-    x = np.load(case["npy"])
-    if case.get("units_limit"):
-        x = x[: case["units_limit"]]
-    rank = case["coding_rank"]
-    model = LaplaceEntropyModel(coding_rank=rank, **case["params"])
-    bottleneck = tf.constant(x)
-    code_shape = x.shape[x.ndim - rank :]
-    strings = model.compress(bottleneck)
-    compress_s, compress_all = median_seconds(lambda: model.compress(bottleneck), case["repeats"])
-    decompress_s, decompress_all = median_seconds(
-        lambda: model.decompress(strings, code_shape), case["repeats"]
-    )
-    decoded = model.decompress(strings, code_shape).numpy()
-    total, digest = strings_digest(np.asarray(strings.numpy(), dtype=object))
-    return dict(
-        name=case["name"],
-        elements=int(x.size),
-        compress_s=compress_s,
-        decompress_s=decompress_s,
-        compress_all_s=compress_all,
-        decompress_all_s=decompress_all,
-        bytes=total,
-        sha256=digest,
-        round_trip_ok=bool(np.array_equal(decoded, np.rint(x))),
-    )
+def handle(request: dict, state: dict) -> dict:
+    """Commands: load (a case), time (one call of `op`), finish (sizes, checks)."""
+    if request["cmd"] == "load":
+        state["case"] = Case(request)
+        return dict(elements=int(state["case"].x.size))
+    if request["cmd"] == "time":
+        return dict(seconds=state["case"].time(request["op"]))
+    if request["cmd"] == "finish":
+        return state.pop("case").finish()
+    raise ValueError(f"unknown command {request['cmd']!r}")
 
 
 def versions() -> dict:
@@ -90,9 +99,10 @@ def versions() -> dict:
 
 def main() -> None:
     print(json.dumps(versions()), flush=True)
+    state: dict = {}
     for line in sys.stdin:
         if line.strip():
-            print(json.dumps(run_case(json.loads(line))), flush=True)
+            print(json.dumps(handle(json.loads(line), state)), flush=True)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ parameters `suggest_code_params` picks):
   A  10,000 coding units of 64 elements (coding_rank=1)
   B  1 coding unit of 4,194,304 elements
   C  a [16, 64, 64, 192] latent tensor, coding_rank=3
-Times are medians of >= 5 runs after a warm-up (3 with --quick), wall clock.
+Times are medians of >= 5 runs after a warm-up (3 with --quick), wall clock; ours and
+the reference alternate call by call, so that both see the same load.
 """
 
 from __future__ import annotations
@@ -98,32 +99,59 @@ def params_label(params: dict) -> str:
 # ------------------------------------------------------------------ ours, model level
 
 
-def time_ours(tf, x: np.ndarray, rank: int, params: dict, repeats: int) -> dict:
+def time_side_by_side(ours_fn, reference, op: str, repeats: int) -> tuple[list, list]:
+    """Times `repeats` calls of ours and of the reference, alternating call by
+    call, so that both see the same load. Warm-ups happened at load time."""
+    ours, ref = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        ours_fn()
+        ours.append(time.perf_counter() - start)
+        if reference:
+            ref.append(reference.command(dict(cmd="time", op=op))["seconds"])
+    return ours, ref
+
+
+def time_workload(tf, x: np.ndarray, rank: int, params: dict, repeats: int, reference) -> dict:
+    """Ours (and the reference, if given and loaded) on one workload."""
     import laplace_rice
 
     model = laplace_rice.LaplaceEntropyModel(rank, bottleneck_dtype=tf.float32, **params)
     bottleneck = tf.constant(x)
     code_shape = x.shape[x.ndim - rank :]
-    strings = model.compress(bottleneck)
-    compress_s, compress_all = median_seconds(lambda: model.compress(bottleneck), repeats)
-    decompress_s, decompress_all = median_seconds(
-        lambda: model.decompress(strings, code_shape), repeats
-    )
+    strings = model.compress(bottleneck)  # warm-up
+    model.decompress(strings, code_shape)  # warm-up
+    times = {}
+    for op, fn in (
+        ("compress", lambda: model.compress(bottleneck)),
+        ("decompress", lambda: model.decompress(strings, code_shape)),
+    ):
+        times[op] = time_side_by_side(fn, reference, op, repeats)
     bits_s, _ = median_seconds(lambda: model.bits(bottleneck), repeats)
     decoded = model.decompress(strings, code_shape).numpy()
     total, digest = strings_digest(np.asarray(strings.numpy(), dtype=object))
     bits_total = int(np.sum(model.bits(bottleneck).numpy()))
-    return dict(
-        compress_s=compress_s,
-        decompress_s=decompress_s,
+    ours = dict(
+        compress_s=statistics.median(times["compress"][0]),
+        decompress_s=statistics.median(times["decompress"][0]),
         bits_s=bits_s,
-        compress_all_s=compress_all,
-        decompress_all_s=decompress_all,
+        compress_all_s=times["compress"][0],
+        decompress_all_s=times["decompress"][0],
         bytes=total,
         sha256=digest,
         bits_op_matches=bits_total == 8 * total,
         round_trip_ok=bool(np.array_equal(decoded, np.rint(x))),
     )
+    ref = None
+    if reference:
+        ref = dict(
+            reference.command(dict(cmd="finish")),
+            compress_s=statistics.median(times["compress"][1]),
+            decompress_s=statistics.median(times["decompress"][1]),
+            compress_all_s=times["compress"][1],
+            decompress_all_s=times["decompress"][1],
+        )
+    return dict(ours=ours, reference=ref)
 
 
 # ------------------------------------------------------------------ the reference
@@ -150,8 +178,8 @@ class Reference:
             raise RuntimeError("the reference worker exited; see its output above")
         return line
 
-    def run(self, case: dict) -> dict:
-        self._process.stdin.write(json.dumps(case) + "\n")
+    def command(self, request: dict) -> dict:
+        self._process.stdin.write(json.dumps(request) + "\n")
         self._process.stdin.flush()
         return json.loads(self._read())
 
@@ -554,8 +582,18 @@ def main(argv=None) -> int:
             symbols = np.rint(x).astype(np.int32)
             tuned = suggest_code_params(symbols, coding_rank=rank).as_kwargs()
             for kind, params in (("default", DEFAULTS), ("tuned", tuned)):
-                log(f"ours: {name} {kind}")
-                ours = time_ours(tf, x, rank, params, repeats)
+                log(f"{name} {kind}: ours and the reference, alternating")
+                if reference:
+                    # The reference's A takes ~10 s per call: --quick times its
+                    # first 1,000 units.
+                    limit = 1000 if (args.quick and name == "A") else None
+                    reference.command(
+                        dict(
+                            cmd="load", npy=path, coding_rank=rank, params=params, units_limit=limit
+                        )
+                    )
+                timed = time_workload(tf, x, rank, params, repeats, reference)
+                ours = timed["ours"]
                 row = dict(
                     name=name,
                     what=what,
@@ -575,22 +613,8 @@ def main(argv=None) -> int:
                     ),
                 )
                 rows.append(row)
-                if reference:
-                    # Right after ours, under the same load. The reference's A
-                    # takes ~10 s per call: --quick times its first 1,000 units.
-                    log(f"reference: {name} {kind}")
-                    limit = 1000 if (args.quick and name == "A") else None
-                    result = reference.run(
-                        dict(
-                            name=f"{name}/{kind}",
-                            npy=path,
-                            coding_rank=rank,
-                            params=params,
-                            repeats=repeats,
-                            units_limit=limit,
-                        )
-                    )
-                    add_reference(row, result)
+                if timed["reference"]:
+                    add_reference(row, timed["reference"])
         report["workloads"] = rows
 
         log("raw codecs on B")
