@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include <time.h>
+
 #include "laplace_rice/codec.h"
 
 namespace {
@@ -79,16 +81,29 @@ Array ReadNpy(const char* path) {
   return array;
 }
 
+// Seconds of CPU time this thread has used: unlike wall time, it does not
+// grow when other processes share the cores (set LAPLACE_RICE_BENCH_CPU=1).
+double ThreadCpuSeconds() {
+  timespec now;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
+}
+
+double WallSeconds() {
+  return std::chrono::duration<double>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 template <class F>
 double MedianSeconds(int repeats, F&& f) {
+  static const bool cpu_time = std::getenv("LAPLACE_RICE_BENCH_CPU") != nullptr;
   f();  // warm-up
   std::vector<double> times;
   for (int i = 0; i < repeats; ++i) {
-    const auto start = std::chrono::steady_clock::now();
+    const double start = cpu_time ? ThreadCpuSeconds() : WallSeconds();
     f();
-    times.push_back(std::chrono::duration<double>(
-                        std::chrono::steady_clock::now() - start)
-                        .count());
+    times.push_back((cpu_time ? ThreadCpuSeconds() : WallSeconds()) - start);
   }
   std::sort(times.begin(), times.end());
   return times[times.size() / 2];

@@ -24,6 +24,26 @@ using tensorflow::tstring;
 // Rough cycle costs per value, for shard sizing.
 constexpr int64_t kCodeCyclesPerValue = 8;
 constexpr int64_t kCyclesPerUnit = 200;
+// Units at least this large are cut into parts coded on several threads
+// when there are fewer units than threads (one big unit would use one core).
+constexpr int64_t kMinSplitUnitSize = int64_t{1} << 16;
+
+// Runs the codec's tasks on TensorFlow's intra-op pool, one shard each.
+inline ParallelRunner PoolRunner(OpKernelContext* ctx) {
+  return [ctx](size_t n, const std::function<void(size_t)>& task) {
+    ParallelFor(ctx, static_cast<int64_t>(n), int64_t{1} << 30,
+                [&](int64_t begin, int64_t end) {
+                  for (int64_t i = begin; i < end; ++i) task(static_cast<size_t>(i));
+                });
+  };
+}
+
+// Threads worth splitting units over (1: code each unit on one thread).
+inline int SplitParts(OpKernelContext* ctx, const UnitLayout& layout) {
+  const int threads = ctx->device()->tensorflow_cpu_worker_threads()->num_threads;
+  if (layout.unit_size < kMinSplitUnitSize || layout.num_units >= threads) return 1;
+  return threads;
+}
 
 // Shared by the encoder and the bit counter: attributes and unit layout.
 class UnitKernel : public OpKernel {
@@ -65,6 +85,27 @@ class EncodeOp : public UnitKernel {
 
     FirstError error;
     OutputBudget budget;
+    if (const int parts = SplitParts(ctx, layout); parts > 1) {
+      for (int64_t unit = 0; unit < layout.num_units; ++unit) {
+        tstring* out = &strings(unit);
+        Status budget_status;
+        const Status status = EncodeParallel(
+            values + unit * layout.unit_size, unit_size, params_, parts,
+            PoolRunner(ctx), [&](size_t size) -> uint8_t* {
+              budget_status = budget.Take(size, "the encoded strings");
+              if (!budget_status.ok()) return nullptr;
+              out->resize_uninitialized(size);
+              return reinterpret_cast<uint8_t*>(out->mdata());
+            });
+        if (!budget_status.ok()) {
+          error.Record(unit, budget_status);
+        } else if (!status.ok()) {
+          error.Record(unit, status);
+        }
+      }
+      OP_REQUIRES_OK(ctx, error.ToTfStatus());
+      return;
+    }
     ParallelFor(ctx, layout.num_units, UnitCost(layout),
                 [&](int64_t begin, int64_t end) {
                   for (int64_t unit = begin; unit < end; ++unit) {
@@ -112,6 +153,18 @@ class BitsOp : public UnitKernel {
     const size_t unit_size = static_cast<size_t>(layout.unit_size);
 
     FirstError error;
+    if (const int parts = SplitParts(ctx, layout); parts > 1) {
+      for (int64_t unit = 0; unit < layout.num_units; ++unit) {
+        uint64_t bits = 0;
+        const Status status =
+            CountBitsParallel(values + unit * layout.unit_size, unit_size,
+                              params_, parts, PoolRunner(ctx), &bits);
+        if (!status.ok()) error.Record(unit, status);
+        bits_out(unit) = static_cast<int64_t>(8 * BytesForBits(bits));
+      }
+      OP_REQUIRES_OK(ctx, error.ToTfStatus());
+      return;
+    }
     ParallelFor(ctx, layout.num_units, UnitCost(layout),
                 [&](int64_t begin, int64_t end) {
                   for (int64_t unit = begin; unit < end; ++unit) {

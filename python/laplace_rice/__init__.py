@@ -21,6 +21,8 @@ _LAZY = {
     "LaplaceEntropyModel": "entropy_model",
     "run_length_encode": "ops",
     "run_length_decode": "ops",
+    "suggest_code_params": "tuning",
+    "CodeParamsSuggestion": "tuning",
 }
 
 __all__ = ["__version__", *_LAZY]

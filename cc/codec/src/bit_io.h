@@ -48,8 +48,11 @@ LAPLACE_RICE_INLINE void StoreBytes(uint8_t* to, uint64_t word, size_t size) {
 
 class BitWriter {
  public:
-  BitWriter(uint8_t* begin, size_t size)
-      : next_(begin), end_(begin + size) {}
+  // Writes exactly `size` bytes at `begin`. With `slack` > 0 the caller
+  // guarantees `slack` more writable bytes after them (a scratch buffer), so
+  // that the fast path runs to the end of short strings; they get garbage.
+  BitWriter(uint8_t* begin, size_t size, size_t slack = 0)
+      : next_(begin), end_(begin + size), room_end_(end_ + slack) {}
 
   // The writer's state as plain values, for hot loops that keep it in
   // registers (a writer reached by reference lives in memory, since stores
@@ -58,15 +61,16 @@ class BitWriter {
     uint8_t* next;
     uint64_t pending;
     int pending_count;
+    uint8_t* room_end;  // a copy, so that HasRoom() reads no member
   };
-  State Save() const { return State{next_, pending_, pending_count_}; }
+  State Save() const { return State{next_, pending_, pending_count_, room_end_}; }
   void Restore(const State& state) {
     next_ = state.next;
     pending_ = state.pending;
     pending_count_ = state.pending_count;
   }
   LAPLACE_RICE_INLINE bool HasRoom(const State& state) const {
-    return end_ - state.next >= 8;
+    return state.room_end - state.next >= 8;
   }
   LAPLACE_RICE_INLINE static void WriteFast(State& state, uint64_t bits,
                                             uint64_t count) {
@@ -86,7 +90,7 @@ class BitWriter {
     pending_ |= bits << pending_count_;
     pending_count_ += static_cast<int>(count);
     const int whole_bytes = pending_count_ >> 3;
-    if (LAPLACE_RICE_LIKELY(end_ - next_ >= 8)) {
+    if (LAPLACE_RICE_LIKELY(room_end_ - next_ >= 8)) {
       StoreBytes(next_, pending_, 8);
     } else {
       StoreTail(whole_bytes);
@@ -120,17 +124,19 @@ class BitWriter {
   // Stores as many bytes of `pending_` as fit before `end_` (at least
   // `needed` of them must fit, or the writer records an overflow).
   void StoreTail(int needed) {
-    const ptrdiff_t room = end_ - next_;
+    const ptrdiff_t room = room_end_ - next_;
     if (room < needed) overflowed_ = true;
     if (room > 0) {
       const size_t n = room < 8 ? static_cast<size_t>(room) : 8;
       StoreBytes(next_, pending_, n);
     }
-    if (room < needed) next_ = end_ - needed;  // keep next_ <= end_ after +=
+    // Keep next_ <= room_end_ after the caller's +=.
+    if (room < needed) next_ = room_end_ - needed;
   }
 
   uint8_t* next_;
-  uint8_t* end_;
+  uint8_t* end_;       // the string's end: Finish() checks it was reached
+  uint8_t* room_end_;  // the end of writable memory
   uint64_t pending_ = 0;
   int pending_count_ = 0;
   bool overflowed_ = false;
@@ -138,11 +144,19 @@ class BitWriter {
 
 class BitReader {
  public:
-  BitReader(const uint8_t* data, size_t size)
-      : data_(data), size_(size), total_bits_(uint64_t{size} * 8) {}
+  // Reads the `size` bytes at `data`. With `zero_slack` > 0 the caller
+  // guarantees that many readable zero bytes after them (a padded copy), so
+  // that the fast path runs to the end of short strings.
+  BitReader(const uint8_t* data, size_t size, size_t zero_slack = 0)
+      : data_(data),
+        size_(size),
+        fast_size_(size + zero_slack),
+        total_bits_(uint64_t{size} * 8) {}
 
   // True when PeekFast() may load eight bytes at the position.
-  LAPLACE_RICE_INLINE bool CanPeekFast() const { return (position_ >> 3) + 8 <= size_; }
+  LAPLACE_RICE_INLINE bool CanPeekFast() const {
+    return (position_ >> 3) + 8 <= fast_size_;
+  }
 
   // The next kPeekBits or more bits, LSB first, zeros above them. Only when
   // CanPeekFast().
@@ -201,6 +215,7 @@ class BitReader {
  private:
   const uint8_t* const data_;
   const size_t size_;
+  const size_t fast_size_;  // size_ plus the zero slack
   const uint64_t total_bits_;
   uint64_t position_ = 0;
 };

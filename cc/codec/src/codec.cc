@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -294,13 +295,18 @@ uint64_t CountPlain(const Values& values, size_t begin, size_t end,
 
 template <class Values, class Runs, class Mags>
 void WritePlain(const Values& values, size_t begin, size_t end,
-                const Runs& runs, const Mags& mags, BitWriter& writer,
+                const Runs& runs_in, const Mags& mags_in, BitWriter& writer,
                 uint32_t& out_suspect) {
+  // Local copies: stores through the byte pointer may alias anything reached
+  // by reference, which would reload the Rice parameters every value.
+  const Runs runs = runs_in;
+  const Mags mags = mags_in;
+  const Values values_local = values;
   BitWriter::State state = writer.Save();  // in registers, see BitWriter
   uint32_t suspect = 0;
   uint64_t run = 0;
   for (size_t i = begin; i < end; ++i) {
-    const int32_t x = values.Get(i, suspect);
+    const int32_t x = values_local.Get(i, suspect);
     const uint64_t non_zero = x != 0;
     const uint32_t m = MagnitudeOr1(x);
     const uint64_t run_length = runs.Length(run);
@@ -428,6 +434,58 @@ void WriteRange(const Values& values, size_t begin, size_t end,
   });
 }
 
+// ---------------------------------------------------------------------------
+// CPU dispatch. The walks are also compiled for x86-64-v3 (BMI2 shifts
+// without the CL register, LZCNT/TZCNT, AVX2), which makes them 1.3-1.7x
+// faster; `flatten` inlines the whole walk into the v3 copy so that all of it
+// gets those instructions. The copy is chosen once per process at run time,
+// so the library still runs on any x86-64. Both copies write the same bits.
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(LAPLACE_RICE_NO_DISPATCH)
+#define LAPLACE_RICE_DISPATCH 1
+#define LAPLACE_RICE_V3 __attribute__((target("arch=x86-64-v3"), flatten))
+
+// LAPLACE_RICE_DISABLE_V3 (any value) forces the baseline copy, so that
+// tests can cover both on one machine.
+bool HasV3() {
+  static const bool has_v3 = __builtin_cpu_supports("x86-64-v3") &&
+                             std::getenv("LAPLACE_RICE_DISABLE_V3") == nullptr;
+  return has_v3;
+}
+
+template <class Values>
+LAPLACE_RICE_V3 uint64_t CountRangeV3(const Values& values, size_t begin,
+                                      size_t end, const CodeParams& params,
+                                      uint32_t& suspect) {
+  return CountRange(values, begin, end, params, suspect);
+}
+
+template <class Values>
+LAPLACE_RICE_V3 void WriteRangeV3(const Values& values, size_t begin,
+                                  size_t end, const CodeParams& params,
+                                  BitWriter& writer, uint32_t& suspect) {
+  WriteRange(values, begin, end, params, writer, suspect);
+}
+#endif
+
+template <class Values>
+uint64_t CountRangeFast(const Values& values, size_t begin, size_t end,
+                        const CodeParams& params, uint32_t& suspect) {
+#ifdef LAPLACE_RICE_DISPATCH
+  if (HasV3()) return CountRangeV3(values, begin, end, params, suspect);
+#endif
+  return CountRange(values, begin, end, params, suspect);
+}
+
+template <class Values>
+void WriteRangeFast(const Values& values, size_t begin, size_t end,
+                    const CodeParams& params, BitWriter& writer,
+                    uint32_t& suspect) {
+#ifdef LAPLACE_RICE_DISPATCH
+  if (HasV3()) return WriteRangeV3(values, begin, end, params, writer, suspect);
+#endif
+  WriteRange(values, begin, end, params, writer, suspect);
+}
+
 Status ValidateCall(const CodeParams& params, size_t count) {
   Status status = ValidateParams(params);
   if (!status.ok()) return status;
@@ -438,17 +496,32 @@ template <class Values>
 Status CountPart(const Values& values, size_t begin, size_t end,
                  const CodeParams& params, uint64_t* bits) {
   uint32_t suspect = 0;
-  *bits = CountRange(values, begin, end, params, suspect);
+  *bits = CountRangeFast(values, begin, end, params, suspect);
   return values.Check(begin, end, suspect);
 }
+
+// Strings up to this size are written into (and decoded from) a stack copy
+// with 8 bytes of slack, so that their last bytes take the fast path too:
+// for the many short units of a batch that is a quarter of the work.
+constexpr size_t kShortString = 512;
+constexpr size_t kSlack = 8;
 
 template <class Values>
 Status EncodePart(const Values& values, size_t begin, size_t end,
                   const CodeParams& params, uint8_t* out, size_t out_size) {
   uint32_t suspect = 0;
-  BitWriter writer(out, out_size);
-  WriteRange(values, begin, end, params, writer, suspect);
-  const bool filled_exactly = writer.Finish();
+  bool filled_exactly;
+  if (out_size <= kShortString) {
+    uint8_t scratch[kShortString + kSlack];
+    BitWriter writer(scratch, out_size, kSlack);
+    WriteRangeFast(values, begin, end, params, writer, suspect);
+    filled_exactly = writer.Finish();
+    if (filled_exactly && out_size > 0) std::memcpy(out, scratch, out_size);
+  } else {
+    BitWriter writer(out, out_size);
+    WriteRangeFast(values, begin, end, params, writer, suspect);
+    filled_exactly = writer.Finish();
+  }
   Status status = values.Check(begin, end, suspect);
   if (!status.ok()) return status;
   if (!filled_exactly) {
@@ -585,7 +658,7 @@ void AlignParts(const Values& values, const CodeParams& params,
         cut = next.end;
         break;
       }
-      moved += CountRange(values, cut, after, params, suspect);
+      moved += CountRangeFast(values, cut, after, params, suspect);
       cut = after;
     }
     if (cut >= next.end) {
@@ -644,14 +717,15 @@ Status EncodeParallelOf(const Values& values, size_t count,
 template <class Runs, class Mags>
 class UnitDecoder {
  public:
-  UnitDecoder(const uint8_t* data, size_t size, const Runs& runs,
-              const Mags& mags)
-      : reader_(data, size), runs_(runs), mags_(mags) {}
+  UnitDecoder(const uint8_t* data, size_t size, size_t zero_slack,
+              const Runs& runs, const Mags& mags)
+      : reader_(data, size, zero_slack), runs_(runs), mags_(mags) {}
 
   Status Decode(int32_t* out, size_t count, bool runs_of_non_zeros) {
     size_t pos = 0;
     if (!runs_of_non_zeros) {
       while (pos < count) {
+        if (DecodePairFast(out, count, &pos)) continue;
         uint64_t zeros;
         if (!ReadRun(count - pos, &zeros)) return Error("run of zeros", pos);
         FillZeros(out, pos, zeros, count);
@@ -702,6 +776,36 @@ class UnitDecoder {
     } else {
       std::memset(out + pos, 0, zeros * sizeof(int32_t));
     }
+  }
+
+  // The common case without runs of non-zeros: a run of zeros followed by a
+  // non-zero, both read from one peeked word, away from the end of the unit
+  // and of the string. Returns false, having consumed nothing, otherwise.
+  LAPLACE_RICE_INLINE bool DecodePairFast(int32_t* out, size_t count,
+                                          size_t* pos_io) {
+    size_t pos = *pos_io;
+    if (!reader_.CanPeekFast() || count - pos <= 8) return false;
+    const uint64_t word = reader_.PeekFast();
+    uint64_t zeros;
+    int run_used;
+    if (!runs_.DecodeFast(word, &zeros, &run_used) || zeros >= count - pos) {
+      return false;
+    }
+    const uint64_t rest = word >> run_used;
+    const uint64_t positive = rest & 1;
+    uint64_t magnitude;
+    int magnitude_used;
+    if (!mags_.DecodeFast(rest >> 1, &magnitude, &magnitude_used) ||
+        run_used + 1 + magnitude_used > kPeekBits ||
+        magnitude > kInt32Max + 1 - positive) {
+      return false;
+    }
+    FillZeros(out, pos, zeros, count);
+    pos += zeros;
+    out[pos] = static_cast<int32_t>(positive ? magnitude : 0 - magnitude);
+    reader_.Skip(run_used + 1 + magnitude_used);
+    *pos_io = pos + 1;
+    return true;
   }
 
   // Reads a run length <= limit.
@@ -760,6 +864,24 @@ class UnitDecoder {
   const Runs runs_;
   const Mags mags_;
 };
+
+Status DecodeUnit(const uint8_t* data, size_t size, size_t slack,
+                  const CodeParams& params, int32_t* out, size_t count) {
+  return WithCoders(params, [&](const auto& runs, const auto& mags) {
+    using Decoder = UnitDecoder<std::decay_t<decltype(runs)>,
+                                std::decay_t<decltype(mags)>>;
+    return Decoder(data, size, slack, runs, mags)
+        .Decode(out, count, params.use_run_length_for_non_zeros);
+  });
+}
+
+#ifdef LAPLACE_RICE_DISPATCH
+LAPLACE_RICE_V3 Status DecodeUnitV3(const uint8_t* data, size_t size,
+                                    size_t slack, const CodeParams& params,
+                                    int32_t* out, size_t count) {
+  return DecodeUnit(data, size, slack, params, out, count);
+}
+#endif
 
 }  // namespace
 
@@ -906,12 +1028,19 @@ Status Decode(const uint8_t* data, size_t size, const CodeParams& params,
               int32_t* out, size_t count) {
   Status status = ValidateCall(params, count);
   if (!status.ok()) return status;
-  return WithCoders(params, [&](const auto& runs, const auto& mags) {
-    using Decoder = UnitDecoder<std::decay_t<decltype(runs)>,
-                                std::decay_t<decltype(mags)>>;
-    return Decoder(data, size, runs, mags)
-        .Decode(out, count, params.use_run_length_for_non_zeros);
-  });
+  // A short string is decoded from a zero-padded copy (see kShortString).
+  uint8_t padded[kShortString + kSlack];
+  size_t slack = 0;
+  if (size <= kShortString) {
+    if (size > 0) std::memcpy(padded, data, size);
+    std::memset(padded + size, 0, kSlack);
+    data = padded;
+    slack = kSlack;
+  }
+#ifdef LAPLACE_RICE_DISPATCH
+  if (HasV3()) return DecodeUnitV3(data, size, slack, params, out, count);
+#endif
+  return DecodeUnit(data, size, slack, params, out, count);
 }
 
 }  // namespace laplace_rice
