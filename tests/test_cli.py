@@ -307,21 +307,6 @@ def test_header_crc_covers_every_field():
 # -------------------------------------------------------------------- tune and --auto
 
 
-def _tuning_available() -> bool:
-    try:
-        from laplace_rice.tuning import suggest_code_params  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-needs_tuning = pytest.mark.skipif(
-    not _tuning_available(),
-    reason="laplace_rice.tuning.suggest_code_params (branch perf) is not merged yet",
-)
-
-
-@needs_tuning
 def test_tune_suggests_parameters(capsys, tmp_path):
     np.save(tmp_path / "a.npy", _laplace((20, 256), scale=8.0))
     code, out, err = _run(capsys, "tune", tmp_path / "a.npy")
@@ -330,7 +315,6 @@ def test_tune_suggests_parameters(capsys, tmp_path):
     assert "bits/element, suggested" in out and "entropy" in out
 
 
-@needs_tuning
 def test_auto_round_trips_and_is_no_worse_than_defaults(capsys, tmp_path):
     array = _laplace((20, 256), scale=8.0)
     restored = _round_trip(capsys, tmp_path, array, "--auto")

@@ -110,6 +110,7 @@ Status ValidateUnitSize(uint64_t count);
 // can refuse a larger unit before allocating its output. Every non-zero
 // costs two or more bits, but one run length can stand for many zeros: with
 // gamma run lengths 8 bytes can hold a unit of kMaxUnitSize zeros.
+LAPLACE_RICE_API
 uint64_t MaxValuesInBytes(uint64_t size, const CodeParams& params);
 
 // Bytes of a string holding `bits` bits (the last byte zero-padded).
