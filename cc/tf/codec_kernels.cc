@@ -3,6 +3,7 @@
 // all coding is done by cc/codec.
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 
 #include "kernel_util.h"
 #include "laplace_rice/codec.h"
@@ -108,10 +109,11 @@ class EncodeOp : public UnitKernel {
     }
     ParallelFor(ctx, layout.num_units, UnitCost(layout),
                 [&](int64_t begin, int64_t end) {
+                  EncodeBuffer scratch;  // reused by the shard's units
                   for (int64_t unit = begin; unit < end; ++unit) {
                     const Status status = EncodeUnit(
                         values + unit * layout.unit_size, unit_size,
-                        &budget, &strings(unit));
+                        &budget, &scratch, &strings(unit));
                     if (!status.ok()) error.Record(unit, status);
                   }
                 });
@@ -119,11 +121,30 @@ class EncodeOp : public UnitKernel {
   }
 
  private:
-  // Counts the bits first so that the string is sized once and written once.
-  // Small Rice parameters make strings of up to 2^28 bytes per value: the
-  // strings of one call must fit in MaxOutputBytes() together.
+  // Writes the string in one pass into `scratch`, then copies it into a
+  // string of its exact size. The strings of one call must fit in
+  // MaxOutputBytes() together: small Rice parameters can make strings of up
+  // to 2^28 bytes per value, so a string that outgrows its input (never a
+  // Laplace one) is counted first and refused before memory is taken.
   Status EncodeUnit(const T* values, size_t count, OutputBudget* budget,
-                    tstring* out) const {
+                    EncodeBuffer* scratch, tstring* out) const {
+    bool fits = false;
+    Status status = EncodeToBuffer(values, count, params_,
+                                   count * sizeof(T) + 64, scratch, &fits);
+    if (!status.ok()) return status;
+    if (!fits) return EncodeCounted(values, count, budget, out);
+    status = budget->Take(scratch->size(), "the encoded strings");
+    if (!status.ok()) return status;
+    out->resize_uninitialized(scratch->size());
+    if (scratch->size() > 0) {
+      std::memcpy(out->mdata(), scratch->data(), scratch->size());
+    }
+    return Status();
+  }
+
+  // Counts the bits first so that the string is sized once and written once.
+  Status EncodeCounted(const T* values, size_t count, OutputBudget* budget,
+                       tstring* out) const {
     uint64_t bits = 0;
     Status status = CountBits(values, count, params_, &bits);
     if (!status.ok()) return status;

@@ -7,9 +7,11 @@
 #ifndef LAPLACE_RICE_CODEC_SRC_BIT_IO_H_
 #define LAPLACE_RICE_CODEC_SRC_BIT_IO_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 namespace laplace_rice {
 namespace internal {
@@ -25,10 +27,12 @@ inline constexpr int kPeekBits = 57;
 
 #if defined(__GNUC__) || defined(__clang__)
 #define LAPLACE_RICE_INLINE inline __attribute__((always_inline))
+#define LAPLACE_RICE_NOINLINE __attribute__((noinline))
 #define LAPLACE_RICE_LIKELY(x) __builtin_expect(!!(x), 1)
 #define LAPLACE_RICE_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
 #define LAPLACE_RICE_INLINE inline
+#define LAPLACE_RICE_NOINLINE
 #define LAPLACE_RICE_LIKELY(x) (x)
 #define LAPLACE_RICE_UNLIKELY(x) (x)
 #endif
@@ -53,6 +57,17 @@ class BitWriter {
   // that the fast path runs to the end of short strings; they get garbage.
   BitWriter(uint8_t* begin, size_t size, size_t slack = 0)
       : next_(begin), end_(begin + size), room_end_(end_ + slack) {}
+
+  // Appends to `*bytes` from its start, growing it as needed while the
+  // string stays within `max_size` bytes (the writer then overflows, as a
+  // fixed one does). The vector keeps its size between uses, so that a
+  // reused one is not zero-filled again; BytesWritten() is the string's.
+  BitWriter(std::vector<uint8_t>* bytes, size_t max_size)
+      : next_(bytes->data()),
+        end_(next_ + bytes->size()),
+        room_end_(end_),
+        grow_(bytes),
+        max_size_(max_size) {}
 
   // The writer's state as plain values, for hot loops that keep it in
   // registers (a writer reached by reference lives in memory, since stores
@@ -101,29 +116,49 @@ class BitWriter {
     pending_ >>= whole_bytes * 8;
   }
 
-  // Appends `count` zero bits, for any count.
+  // Appends `count` zero bits, for any count. Stops once the writer has
+  // overflowed, so that a hostile code of 2^31 bits costs no more time than
+  // the buffer's room.
   void WriteZeros(uint64_t count) {
-    while (count > kMaxWriteBits) {
+    while (count > kMaxWriteBits && !overflowed_) {
       Write(0, kMaxWriteBits);
       count -= kMaxWriteBits;
     }
+    if (overflowed_) return;  // count may still exceed kMaxWriteBits
     Write(0, count);
   }
 
   // Writes the pending bits (zero-padded to a byte). Returns false if the
-  // bits written did not fill the buffer exactly.
+  // bits written did not fill the buffer exactly (a growing writer: if they
+  // took more than its max_size bytes).
   bool Finish() {
     if (pending_count_ > 0) {
       StoreTail(1);
       ++next_;
     }
-    return !overflowed_ && next_ == end_;
+    if (overflowed_) return false;
+    return grow_ != nullptr ? BytesWritten() <= max_size_ : next_ == end_;
+  }
+
+  // Exact bits a growing writer holds (before Finish() pads them).
+  uint64_t BitsWritten() const {
+    return uint64_t{static_cast<size_t>(next_ - grow_->data())} * 8 +
+           static_cast<uint64_t>(pending_count_);
+  }
+
+  // Bytes of a growing writer's string, after Finish().
+  size_t BytesWritten() const {
+    return static_cast<size_t>(next_ - grow_->data());
   }
 
  private:
   // Stores as many bytes of `pending_` as fit before `end_` (at least
   // `needed` of them must fit, or the writer records an overflow).
   void StoreTail(int needed) {
+    if (grow_ != nullptr && Grow()) {
+      StoreBytes(next_, pending_, 8);
+      return;
+    }
     const ptrdiff_t room = room_end_ - next_;
     if (room < needed) overflowed_ = true;
     if (room > 0) {
@@ -134,13 +169,54 @@ class BitWriter {
     if (room < needed) next_ = room_end_ - needed;
   }
 
+  // Makes room for an 8-byte store at next_ (doubling, so that a string
+  // costs amortized O(1) per byte), unless the string would outgrow
+  // max_size_: each store may leave up to 7 bytes of garbage past it.
+  bool Grow() {
+    const size_t used = static_cast<size_t>(next_ - grow_->data());
+    if (used >= max_size_ || overflowed_) return false;
+    const size_t limit = max_size_ + 8;
+    const size_t wanted = std::max<size_t>(2 * grow_->size(), used + 4096);
+    grow_->resize(std::min(wanted, limit));
+    next_ = grow_->data() + used;
+    end_ = room_end_ = grow_->data() + grow_->size();
+    return true;
+  }
+
   uint8_t* next_;
   uint8_t* end_;       // the string's end: Finish() checks it was reached
   uint8_t* room_end_;  // the end of writable memory
   uint64_t pending_ = 0;
   int pending_count_ = 0;
   bool overflowed_ = false;
+  std::vector<uint8_t>* grow_ = nullptr;  // set for a growing writer
+  size_t max_size_ = 0;
 };
+
+// Copies the first `bits` bits of `src` (LSB first) to `dst` from bit
+// `offset` on: the bits of dst below `offset` in its first byte are kept,
+// those above the copy in its last byte become zero. The bits of src's last
+// byte above `bits` must be zero (a writer's padding). Writes only the bytes
+// dst[offset / 8, (offset + bits + 7) / 8). Joins strings written apart.
+inline void CopyBits(const uint8_t* src, uint64_t bits, uint8_t* dst,
+                     uint64_t offset) {
+  if (bits == 0) return;
+  uint8_t* out = dst + offset / 8;
+  const int shift = static_cast<int>(offset % 8);
+  const size_t src_bytes = static_cast<size_t>((bits + 7) / 8);
+  if (shift == 0) {
+    std::memcpy(out, src, src_bytes);
+    return;
+  }
+  unsigned carry = out[0] & ((1u << shift) - 1);
+  for (size_t i = 0; i < src_bytes; ++i) {
+    out[i] = static_cast<uint8_t>(carry | (unsigned{src[i]} << shift));
+    carry = unsigned{src[i]} >> (8 - shift);
+  }
+  if (uint64_t{static_cast<unsigned>(shift)} + bits > uint64_t{src_bytes} * 8) {
+    out[src_bytes] = static_cast<uint8_t>(carry);
+  }
+}
 
 class BitReader {
  public:

@@ -395,6 +395,130 @@ TEST(CodecTest, MaxValuesInBytesBoundsDecoding) {
 }
 
 
+// Floats are rounded a block at a time and coded as int32 up to each block's
+// last split point; runs longer than a block are coded from the floats. Both
+// must give the int32 strings of the rounded values (the int32 path is
+// checked against the golden vectors).
+std::vector<float> FloatTestData(int pattern, std::mt19937& rng) {
+  std::geometric_distribution<int32_t> small(0.35);
+  std::bernoulli_distribution coin(0.5);
+  std::vector<float> x(1 + rng() % 5000);
+  for (size_t i = 0; i < x.size(); ++i) {
+    const float nonzero = (coin(rng) ? 1.0f : -1.0f) * (1.0f + static_cast<float>(small(rng))) + 0.3f;
+    switch (pattern) {
+      case 0:  // Laplace-like: a quarter zeros
+        x[i] = rng() % 4 == 0 ? -0.4f : nonzero;
+        break;
+      case 1:  // runs of zeros longer than a block
+        x[i] = (i / 1500) % 2 == 0 ? 0.2f : nonzero;
+        break;
+      case 2:  // runs of non-zeros longer than a block, few zeros
+        x[i] = i % 1700 == 5 ? 0.0f : nonzero;
+        break;
+      default:  // halves, to check rounding half to even in blocks
+        x[i] = static_cast<float>(static_cast<int>(rng() % 9) - 4) + 0.5f;
+    }
+  }
+  return x;
+}
+
+TEST(CodecTest, FloatBlocksMatchInt32) {
+  std::mt19937 rng(7);
+  for (const CodeParams& params : AllParams()) {
+    for (int pattern = 0; pattern < 4; ++pattern) {
+      const std::vector<float> x = FloatTestData(pattern, rng);
+      std::vector<int32_t> rounded;
+      for (float v : x) rounded.push_back(static_cast<int32_t>(std::nearbyint(v)));
+      const std::string expected = EncodeOrDie(rounded, params);
+      std::string from_float, from_double;
+      ASSERT_TRUE(Encode(x.data(), x.size(), params, &from_float).ok());
+      EXPECT_EQ(ToHex(from_float), ToHex(expected)) << Describe(params) << " pattern " << pattern;
+      const std::vector<double> xd(x.begin(), x.end());
+      ASSERT_TRUE(Encode(xd.data(), xd.size(), params, &from_double).ok());
+      EXPECT_EQ(from_double, expected) << Describe(params) << " pattern " << pattern;
+      uint64_t bits = 0;
+      ASSERT_TRUE(CountBits(x.data(), x.size(), params, &bits).ok());
+      EXPECT_EQ(BytesForBits(bits), expected.size());
+    }
+  }
+  // A NaN anywhere in or around a block is reported at its index.
+  for (size_t bad : {size_t{0}, size_t{1023}, size_t{1024}, size_t{2047}, size_t{4999}}) {
+    std::vector<float> x(5000, 1.0f);
+    x[bad] = std::nanf("");
+    std::string out;
+    const Status status = Encode(x.data(), x.size(), CodeParams{}, &out);
+    ASSERT_FALSE(status.ok());
+    EXPECT_NE(status.message().find("index " + std::to_string(bad)), std::string::npos)
+        << status.message();
+  }
+}
+
+TEST(CodecTest, EncodeToBufferMatchesEncode) {
+  std::mt19937 rng(5);
+  std::geometric_distribution<int32_t> small(0.3);
+  EncodeBuffer buffer;  // reused throughout: strings grow and shrink
+  for (const CodeParams& params : AllParams()) {
+    for (int trial = 0; trial < 4; ++trial) {
+      std::vector<int32_t> values(rng() % (trial == 3 ? 40000 : 300));
+      for (int32_t& v : values) v = rng() % 3 == 0 ? 0 : (rng() % 2 ? 1 : -1) * (1 + small(rng));
+      const std::string expected = EncodeOrDie(values, params);
+      bool fits = false;
+      ASSERT_TRUE(EncodeToBuffer(values.data(), values.size(), params, size_t{1} << 30,
+                                 &buffer, &fits).ok());
+      ASSERT_TRUE(fits);
+      EXPECT_EQ(std::string(reinterpret_cast<const char*>(buffer.data()), buffer.size()),
+                expected)
+          << Describe(params);
+      EXPECT_EQ(BytesForBits(buffer.bits()), buffer.size());
+      // The limit is on the string's bytes: exactly enough fits.
+      ASSERT_TRUE(EncodeToBuffer(values.data(), values.size(), params, expected.size(),
+                                 &buffer, &fits).ok());
+      EXPECT_TRUE(fits);
+      if (!expected.empty()) {
+        ASSERT_TRUE(EncodeToBuffer(values.data(), values.size(), params,
+                                   expected.size() - 1, &buffer, &fits).ok());
+        EXPECT_FALSE(fits) << Describe(params);
+        EXPECT_EQ(buffer.size(), 0u);
+      }
+    }
+  }
+  // Codes of 2^31 bits per value stop at the limit instead of writing them.
+  const std::vector<int32_t> huge(1000, kMax);
+  bool fits = true;
+  ASSERT_TRUE(EncodeToBuffer(huge.data(), huge.size(), CodeParams{-1, 0, false}, 4096, &buffer,
+                             &fits).ok());
+  EXPECT_FALSE(fits);
+  // Errors are the same as Encode's.
+  const std::vector<float> nan = {1.0f, std::nanf("")};
+  EXPECT_EQ(EncodeToBuffer(nan.data(), nan.size(), CodeParams{}, 100, &buffer, &fits).code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(EncodeToBuffer(huge.data(), huge.size(), CodeParams{-1, 32, false}, 100, &buffer,
+                           &fits).code(),
+            ErrorCode::kInvalidArgument);
+}
+
+// Parts whose strings outgrow their input are counted first instead.
+TEST(CodecTest, ParallelCountsFirstForLongCodes) {
+  const ParallelRunner serial = [](size_t n, const std::function<void(size_t)>& task) {
+    for (size_t i = 0; i < n; ++i) task(i);
+  };
+  std::mt19937 rng(3);
+  std::vector<int32_t> values(20000);
+  for (int32_t& v : values) v = rng() % 2 ? 0 : static_cast<int32_t>(rng() % 3000) - 1500;
+  values[0] = 1;
+  const CodeParams rice0{-1, 0, false};  // ~750 bits per value: more than 32
+  const std::string expected = EncodeOrDie(values, rice0);
+  std::string parallel;
+  size_t allocations = 0;
+  ASSERT_TRUE(EncodeParallel(values.data(), values.size(), rice0, 4, serial, [&](size_t size) {
+                ++allocations;
+                parallel.assign(size, '\x55');
+                return reinterpret_cast<uint8_t*>(parallel.data());
+              }).ok());
+  EXPECT_EQ(allocations, 1u);
+  EXPECT_EQ(ToHex(parallel), ToHex(expected));
+}
+
 // EncodeParallel and CountBitsParallel: byte-identical to Encode/CountBits
 // for any number of parts, data and parameters (parts run in reverse order
 // here, to catch any dependence between them).

@@ -34,6 +34,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 // Marks the API for export from the shared library, which is built with
 // hidden visibility (only these functions are its ABI).
@@ -44,6 +45,10 @@
 #endif
 
 namespace laplace_rice {
+
+namespace internal {
+struct EncodeBufferAccess;
+}  // namespace internal
 
 inline constexpr int kVersionMajor = 1;
 inline constexpr int kVersionMinor = 0;
@@ -157,13 +162,54 @@ LAPLACE_RICE_API
 Status Encode(const double* values, size_t count, const CodeParams& params,
               std::string* out);
 
+// ---- Encoding in one pass. ----
+//
+// Encode() and EncodeInto() count the bits first, so that the string is
+// sized once; EncodeToBuffer() skips the count (1.5-1.8x faster) and writes
+// into a buffer of its own that grows as needed. Keep one buffer per thread
+// and reuse it: it keeps its memory, and grows only for a longer string.
+class EncodeBuffer {
+ public:
+  // The last string encoded into the buffer: size() bytes at data().
+  const uint8_t* data() const { return bytes_.data(); }
+  size_t size() const { return size_; }
+  // Its exact length in bits (size() is BytesForBits(bits())).
+  uint64_t bits() const { return bits_; }
+
+ private:
+  friend struct internal::EncodeBufferAccess;
+  std::vector<uint8_t> bytes_;  // its size is the memory held, not size_
+  size_t size_ = 0;
+  uint64_t bits_ = 0;
+};
+
+// Encodes into `buffer`, growing it to at most `max_bytes`. When the string
+// would be longer, sets `*fits` to false (the buffer then holds no valid
+// string) after at most about `max_bytes` of work: size such a string with
+// CountBits, which takes no memory, before deciding to write it.
+LAPLACE_RICE_API
+Status EncodeToBuffer(const int32_t* values, size_t count,
+                      const CodeParams& params, size_t max_bytes,
+                      EncodeBuffer* buffer, bool* fits);
+LAPLACE_RICE_API
+Status EncodeToBuffer(const float* values, size_t count,
+                      const CodeParams& params, size_t max_bytes,
+                      EncodeBuffer* buffer, bool* fits);
+LAPLACE_RICE_API
+Status EncodeToBuffer(const double* values, size_t count,
+                      const CodeParams& params, size_t max_bytes,
+                      EncodeBuffer* buffer, bool* fits);
+
 // ---- One large unit on several threads. ----
 //
 // The string of a unit is the concatenation of the strings of its parts
 // when each part starts after a non-zero (and, with runs of non-zeros,
 // before a zero). These functions cut a unit into up to `max_parts` such
-// parts, count them with `run`, and (EncodeParallel) write them, each into
-// whole bytes of its own. The result is byte-identical to Encode().
+// parts and count (CountBitsParallel) or encode (EncodeParallel) them on
+// `run`. EncodeParallel writes each part in one pass into memory of its own
+// (about the string's size in all) and joins the parts into the string; it
+// counts first instead when a part's string outgrows the part's input. The
+// result is byte-identical to Encode().
 
 // Runs task(i) for every i in [0, n), possibly concurrently, and returns when
 // all have finished.
@@ -185,7 +231,7 @@ Status CountBitsParallel(const double* values, size_t count,
                          const CodeParams& params, size_t max_parts,
                          const ParallelRunner& run, uint64_t* bits);
 
-// Counts, calls `allocate` once with the string's size, writes the string.
+// Encodes the parts, calls `allocate` once with the string's size, fills it.
 LAPLACE_RICE_API
 Status EncodeParallel(const int32_t* values, size_t count,
                       const CodeParams& params, size_t max_parts,
