@@ -395,6 +395,75 @@ TEST(CodecTest, MaxValuesInBytesBoundsDecoding) {
 }
 
 
+// Exact bits by FORMAT.md, value by value, for the plain mode (no runs of
+// non-zeros): the oracle for the counters' shortcuts.
+uint64_t FormatBits(const std::vector<int32_t>& x, const CodeParams& p) {
+  const auto width = [](uint64_t v) { return uint64_t{64} - static_cast<uint64_t>(__builtin_clzll(v)); };
+  const auto run_bits = [&](uint64_t r) {
+    return p.run_length_code >= 0 ? (r >> p.run_length_code) + 1 + p.run_length_code
+                                  : 2 * width(r + 1) - 1;
+  };
+  const auto magnitude_bits = [&](uint64_t m) {
+    if (p.magnitude_code >= 0) return ((m - 1) >> p.magnitude_code) + 1 + p.magnitude_code;
+    return 2 * width(std::min<uint64_t>(m, kMax)) - 1;
+  };
+  uint64_t bits = 0, run = 0;
+  for (int32_t v : x) {
+    if (v == 0) {
+      ++run;
+      continue;
+    }
+    const uint64_t m = v < 0 ? uint64_t{0} - static_cast<uint64_t>(int64_t{v}) : static_cast<uint64_t>(v);
+    bits += run_bits(run) + 1 + magnitude_bits(m);
+    run = 0;
+  }
+  if (run > 0) bits += run_bits(run);
+  return bits;
+}
+
+// Runs of every length up to a few words, and some very long ones, across
+// word boundaries and at the end: the counts are exact to the bit.
+TEST(CodecTest, CountBitsIsExactForAllRunLengths) {
+  const ParallelRunner serial = [](size_t n, const std::function<void(size_t)>& task) {
+    for (size_t i = 0; i < n; ++i) task(i);
+  };
+  std::mt19937 rng(11);
+  for (int trial = 0; trial < 300; ++trial) {
+    std::vector<int32_t> x;
+    const size_t target = 1 + rng() % (trial % 10 == 0 ? 300000 : 3000);
+    while (x.size() < target) {
+      const int kind = static_cast<int>(rng() % 8);
+      const size_t zeros = kind < 5 ? rng() % 4 : kind < 7 ? rng() % 200 : rng() % 100000;
+      x.insert(x.end(), zeros, 0);
+      const int32_t magnitude = 1 + static_cast<int32_t>(rng() % 20);
+      x.push_back(rng() % 2 ? magnitude : -magnitude);
+    }
+    if (trial % 3 == 0) x.insert(x.end(), rng() % 300, 0);  // trailing zeros
+    for (const CodeParams& params :
+         {CodeParams{-1, 0, false}, CodeParams{-1, 2, false}, CodeParams{-1, -1, false},
+          CodeParams{0, 0, false}, CodeParams{3, -1, false}}) {
+      const uint64_t expected = FormatBits(x, params);
+      uint64_t bits = 0;
+      ASSERT_TRUE(CountBits(x.data(), x.size(), params, &bits).ok());
+      ASSERT_EQ(bits, expected) << Describe(params) << " trial " << trial;
+      const std::vector<float> xf(x.begin(), x.end());
+      ASSERT_TRUE(CountBits(xf.data(), xf.size(), params, &bits).ok());
+      ASSERT_EQ(bits, expected) << Describe(params) << " trial " << trial << " (float)";
+      ASSERT_TRUE(CountBitsParallel(x.data(), x.size(), params, 5, serial, &bits).ok());
+      ASSERT_EQ(bits, expected) << Describe(params) << " trial " << trial << " (parts)";
+    }
+  }
+  // All zeros, one long run; and no zeros at all.
+  for (size_t n : {size_t{1}, size_t{63}, size_t{64}, size_t{65}, size_t{1} << 20}) {
+    const std::vector<int32_t> zeros(n, 0), ones(n, 1);
+    for (const std::vector<int32_t>* x : {&zeros, &ones}) {
+      uint64_t bits = 0;
+      ASSERT_TRUE(CountBits(x->data(), x->size(), CodeParams{}, &bits).ok());
+      EXPECT_EQ(bits, FormatBits(*x, CodeParams{})) << n;
+    }
+  }
+}
+
 // Floats are rounded a block at a time and coded as int32 up to each block's
 // last split point; runs longer than a block are coded from the floats. Both
 // must give the int32 strings of the rounded values (the int32 path is

@@ -165,8 +165,9 @@ Status Encode(const double* values, size_t count, const CodeParams& params,
 // ---- Encoding in one pass. ----
 //
 // Encode() and EncodeInto() count the bits first, so that the string is
-// sized once; EncodeToBuffer() skips the count (1.5-1.8x faster) and writes
-// into a buffer of its own that grows as needed. Keep one buffer per thread
+// sized once; EncodeToBuffer() skips the count (measured 1.2x faster with
+// the default parameters, 1.6x with runs of non-zeros) and writes into a
+// buffer of its own that grows as needed. Keep one buffer per thread
 // and reuse it: it keeps its memory, and grows only for a longer string.
 class EncodeBuffer {
  public:
