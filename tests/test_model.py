@@ -339,3 +339,28 @@ def test_raw_ops_reject_out_of_range_parameters():
     library = laplace_rice.ops.library
     with pytest.raises((tf.errors.InvalidArgumentError, ValueError), match="magnitude_code"):
         library.laplace_rice_encode(tf.zeros((2, 2), tf.int32), coding_rank=1, magnitude_code=99)
+
+
+@pytest.mark.parametrize("dtype", [tf.float16, tf.bfloat16, tf.float32, tf.float64])
+def test_decompress_equals_cast_of_decoded_integers(dtype):
+    """float32/float64 decode straight into the dtype (out_type); the values
+    are those of tf.cast from int32, large ones rounded the same way."""
+    ints = np.array([[0, 3, -7, 2**24 + 1, -(2**24) - 3, 2**31 - 1, -(2**31) + 1, 0, 1]])
+    model = LaplaceEntropyModel(coding_rank=1, bottleneck_dtype=dtype, magnitude_code=25)
+    library = laplace_rice.ops.library
+    strings = library.laplace_rice_encode(
+        tf.constant(ints, tf.int32), coding_rank=1, magnitude_code=25
+    )
+    decompressed = model.decompress(strings, [ints.shape[1]])
+    assert decompressed.dtype == dtype
+    expected = tf.cast(tf.constant(ints, tf.int32), dtype)
+    np.testing.assert_array_equal(
+        tf.cast(decompressed, tf.float64).numpy(), tf.cast(expected, tf.float64).numpy()
+    )
+    # The raw op's out_type, with the default int32 kept for old graphs.
+    as_int = library.laplace_rice_decode(strings, [ints.shape[1]], magnitude_code=25)
+    assert as_int.dtype == tf.int32
+    as_double = library.laplace_rice_decode(
+        strings, [ints.shape[1]], magnitude_code=25, out_type=tf.float64
+    )
+    np.testing.assert_array_equal(as_double.numpy(), as_int.numpy().astype(np.float64))

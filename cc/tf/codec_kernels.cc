@@ -202,7 +202,19 @@ class BitsOp : public UnitKernel {
   }
 };
 
-template <typename Tshape>
+// Decodes into int32, or straight into float/double (out_type), which spares
+// decompress() a cast over the whole tensor.
+inline Status DecodeInto(const uint8_t* data, size_t size,
+                         const CodeParams& params, int32_t* out, size_t count) {
+  return Decode(data, size, params, out, count);
+}
+template <typename Float>
+Status DecodeInto(const uint8_t* data, size_t size, const CodeParams& params,
+                  Float* out, size_t count) {
+  return DecodeTo(data, size, params, out, count);
+}
+
+template <typename Tshape, typename Out>
 class DecodeOp : public OpKernel {
  public:
   explicit DecodeOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
@@ -235,20 +247,20 @@ class DecodeOp : public OpKernel {
     TensorShape out_shape = strings_tensor.shape();
     OP_REQUIRES_OK(ctx, out_shape.AppendShapeWithStatus(code_shape));
     const uint64_t out_elements = static_cast<uint64_t>(out_shape.num_elements());
-    OP_REQUIRES(ctx, out_elements <= MaxOutputBytes() / sizeof(int32_t),
+    OP_REQUIRES(ctx, out_elements <= MaxOutputBytes() / sizeof(Out),
                 ToTfStatus(OutputTooLarge(
                     "the decoded tensor of shape " + out_shape.DebugString(),
-                    std::min(out_elements, ~uint64_t{0} / 4) * 4)));
+                    std::min(out_elements, ~uint64_t{0} / 8) * sizeof(Out))));
     Tensor* data_tensor = nullptr;
     OP_REQUIRES_OK(ctx, ctx->allocate_output(0, out_shape, &data_tensor));
-    int32_t* data = data_tensor->flat<int32_t>().data();
+    Out* data = data_tensor->flat<Out>().data();
 
     FirstError error;
     ParallelFor(ctx, num_units, unit_size * kCodeCyclesPerValue + kCyclesPerUnit,
                 [&](int64_t begin, int64_t end) {
                   for (int64_t unit = begin; unit < end; ++unit) {
                     const tstring& code = strings(unit);
-                    const Status status = Decode(
+                    const Status status = DecodeInto(
                         reinterpret_cast<const uint8_t*>(code.data()),
                         code.size(), params_, data + unit * unit_size,
                         static_cast<size_t>(unit_size));
@@ -292,14 +304,19 @@ REGISTER_UNIT_KERNELS(float)
 REGISTER_UNIT_KERNELS(double)
 #undef REGISTER_UNIT_KERNELS
 
-#define REGISTER_DECODE_KERNEL(Tshape)                         \
-  REGISTER_KERNEL_BUILDER(Name("LaplaceRiceDecode")            \
-                              .Device(DEVICE_CPU)              \
-                              .HostMemory("code_shape")        \
-                              .TypeConstraint<Tshape>("Tshape"), \
-                          DecodeOp<Tshape>);
-REGISTER_DECODE_KERNEL(int32_t)
-REGISTER_DECODE_KERNEL(int64_t)
+#define REGISTER_DECODE_KERNEL(Tshape, Out)                      \
+  REGISTER_KERNEL_BUILDER(Name("LaplaceRiceDecode")              \
+                              .Device(DEVICE_CPU)                \
+                              .HostMemory("code_shape")          \
+                              .TypeConstraint<Tshape>("Tshape")  \
+                              .TypeConstraint<Out>("out_type"),  \
+                          DecodeOp<Tshape, Out>);
+REGISTER_DECODE_KERNEL(int32_t, int32_t)
+REGISTER_DECODE_KERNEL(int64_t, int32_t)
+REGISTER_DECODE_KERNEL(int32_t, float)
+REGISTER_DECODE_KERNEL(int64_t, float)
+REGISTER_DECODE_KERNEL(int32_t, double)
+REGISTER_DECODE_KERNEL(int64_t, double)
 #undef REGISTER_DECODE_KERNEL
 
 }  // namespace

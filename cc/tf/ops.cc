@@ -96,14 +96,16 @@ LaplaceRiceEncode writes for each coding unit, computed without writing it.
 REGISTER_OP("LaplaceRiceDecode")
     .Input("strings: string")
     .Input("code_shape: Tshape")
-    .Output("data: int32")
+    .Output("data: out_type")
     .Attr("Tshape: {int32, int64} = DT_INT32")
+    .Attr("out_type: {int32, float, double} = DT_INT32")
     .LAPLACE_RICE_CODE_ATTRS
     .SetShapeFn(DecodedShape)
     .Doc(R"doc(
 Decodes strings written by LaplaceRiceEncode. Malformed strings fail with
 DataLoss.
-data: shape strings.shape + code_shape.
+data: shape strings.shape + code_shape; the decoded integers, stored as
+  out_type (float or double: converted as tf.cast does, without a copy).
 )doc");
 
 REGISTER_OP("LaplaceRiceQuantize")

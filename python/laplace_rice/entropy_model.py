@@ -304,5 +304,11 @@ class LaplaceEntropyModel(tf.Module):
                 f"dimensions, got shape {code_shape.shape}."
             )
         code_shape = tf.ensure_shape(code_shape, [self.coding_rank])
+        if self.bottleneck_dtype in (tf.float32, tf.float64):
+            # Decoded straight into the dtype: no int32 tensor to cast.
+            return library.laplace_rice_decode(
+                strings, code_shape, out_type=self.bottleneck_dtype, **self._code_attrs()
+            )
+        # 16-bit floats: cast from int32 (one rounding, as the reference).
         symbols = library.laplace_rice_decode(strings, code_shape, **self._code_attrs())
         return tf.cast(symbols, self.bottleneck_dtype)

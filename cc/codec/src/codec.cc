@@ -1072,7 +1072,10 @@ class UnitDecoder {
               const Runs& runs, const Mags& mags)
       : reader_(data, size, zero_slack), runs_(runs), mags_(mags) {}
 
-  Status Decode(int32_t* out, size_t count, bool runs_of_non_zeros) {
+  // Out: int32_t, or float/double for values converted as they are stored
+  // (rounding as static_cast, like tf.cast), which saves a pass over them.
+  template <typename Out>
+  Status Decode(Out* out, size_t count, bool runs_of_non_zeros) {
     size_t pos = 0;
     if (!runs_of_non_zeros) {
       while (pos < count) {
@@ -1120,19 +1123,21 @@ class UnitDecoder {
 
  private:
   // Short runs (most of them) cost one fixed-size store.
-  static void FillZeros(int32_t* out, size_t pos, uint64_t zeros,
-                        size_t count) {
+  // (All-zero bytes are 0 as float and double too.)
+  template <typename Out>
+  static void FillZeros(Out* out, size_t pos, uint64_t zeros, size_t count) {
     if (zeros <= 8 && count - pos >= 8) {
-      std::memset(out + pos, 0, 8 * sizeof(int32_t));
+      std::memset(out + pos, 0, 8 * sizeof(Out));
     } else {
-      std::memset(out + pos, 0, zeros * sizeof(int32_t));
+      std::memset(out + pos, 0, zeros * sizeof(Out));
     }
   }
 
   // The common case without runs of non-zeros: a run of zeros followed by a
   // non-zero, both read from one peeked word, away from the end of the unit
   // and of the string. Returns false, having consumed nothing, otherwise.
-  LAPLACE_RICE_INLINE bool DecodePairFast(int32_t* out, size_t count,
+  template <typename Out>
+  LAPLACE_RICE_INLINE bool DecodePairFast(Out* out, size_t count,
                                           size_t* pos_io) {
     size_t pos = *pos_io;
     if (!reader_.CanPeekFast() || count - pos <= 8) return false;
@@ -1153,7 +1158,8 @@ class UnitDecoder {
     }
     FillZeros(out, pos, zeros, count);
     pos += zeros;
-    out[pos] = static_cast<int32_t>(positive ? magnitude : 0 - magnitude);
+    out[pos] = static_cast<Out>(
+        static_cast<int32_t>(positive ? magnitude : 0 - magnitude));
     reader_.Skip(run_used + 1 + magnitude_used);
     *pos_io = pos + 1;
     return true;
@@ -1171,7 +1177,15 @@ class UnitDecoder {
     return runs_.ReadSlow(reader_, limit, run) && !reader_.Overrun();
   }
 
-  bool ReadNonZero(int32_t* value) {
+  template <typename Out>
+  bool ReadNonZero(Out* out) {
+    int32_t value;
+    if (!ReadNonZeroInt(&value)) return false;
+    *out = static_cast<Out>(value);
+    return true;
+  }
+
+  bool ReadNonZeroInt(int32_t* value) {
     if (LAPLACE_RICE_LIKELY(reader_.CanPeekFast())) {
       const uint64_t word = reader_.PeekFast();
       const uint64_t positive = word & 1;
@@ -1216,8 +1230,9 @@ class UnitDecoder {
   const Mags mags_;
 };
 
+template <typename Out>
 Status DecodeUnit(const uint8_t* data, size_t size, size_t slack,
-                  const CodeParams& params, int32_t* out, size_t count) {
+                  const CodeParams& params, Out* out, size_t count) {
   return WithCoders(params, [&](const auto& runs, const auto& mags) {
     using Decoder = UnitDecoder<std::decay_t<decltype(runs)>,
                                 std::decay_t<decltype(mags)>>;
@@ -1227,9 +1242,10 @@ Status DecodeUnit(const uint8_t* data, size_t size, size_t slack,
 }
 
 #ifdef LAPLACE_RICE_DISPATCH
+template <typename Out>
 LAPLACE_RICE_V3 Status DecodeUnitV3(const uint8_t* data, size_t size,
                                     size_t slack, const CodeParams& params,
-                                    int32_t* out, size_t count) {
+                                    Out* out, size_t count) {
   return DecodeUnit(data, size, slack, params, out, count);
 }
 #endif
@@ -1394,8 +1410,10 @@ Status EncodeParallel(const double* values, size_t count,
                           max_parts, run, allocate);
 }
 
-Status Decode(const uint8_t* data, size_t size, const CodeParams& params,
-              int32_t* out, size_t count) {
+namespace {
+template <typename Out>
+Status DecodeOf(const uint8_t* data, size_t size, const CodeParams& params,
+                Out* out, size_t count) {
   Status status = ValidateCall(params, count);
   if (!status.ok()) return status;
   // A short string is decoded from a zero-padded copy (see kShortString).
@@ -1411,6 +1429,40 @@ Status Decode(const uint8_t* data, size_t size, const CodeParams& params,
   if (HasV3()) return DecodeUnitV3(data, size, slack, params, out, count);
 #endif
   return DecodeUnit(data, size, slack, params, out, count);
+}
+}  // namespace
+
+Status Decode(const uint8_t* data, size_t size, const CodeParams& params,
+              int32_t* out, size_t count) {
+  return DecodeOf(data, size, params, out, count);
+}
+// Floats have the size of int32: decoding into `out` as int32 and then
+// converting in place, four at a time, is 1.4x faster than converting each
+// value as it is stored (that loop has more values live than registers).
+Status DecodeTo(const uint8_t* data, size_t size, const CodeParams& params,
+                float* out, size_t count) {
+  static_assert(sizeof(float) == sizeof(int32_t), "in-place conversion");
+  // The buffer is the caller's, seen through int32 stores only here.
+  Status status =
+      DecodeOf(data, size, params, reinterpret_cast<int32_t*>(out), count);
+  if (!status.ok()) return status;
+  size_t i = 0;
+#if defined(__SSE2__)
+  for (; i + 4 <= count; i += 4) {
+    __m128i* four = reinterpret_cast<__m128i*>(out + i);  // may alias
+    _mm_storeu_ps(out + i, _mm_cvtepi32_ps(_mm_loadu_si128(four)));
+  }
+#endif
+  for (; i < count; ++i) {
+    int32_t value;
+    std::memcpy(&value, out + i, sizeof(value));
+    out[i] = static_cast<float>(value);
+  }
+  return Status();
+}
+Status DecodeTo(const uint8_t* data, size_t size, const CodeParams& params,
+                double* out, size_t count) {
+  return DecodeOf(data, size, params, out, count);
 }
 
 }  // namespace laplace_rice

@@ -464,6 +464,36 @@ TEST(CodecTest, CountBitsIsExactForAllRunLengths) {
   }
 }
 
+// DecodeTo stores what Decode decodes, converted as static_cast does (large
+// values round to the nearest float), and fails where Decode fails.
+TEST(CodecTest, DecodeToFloatMatchesDecode) {
+  std::mt19937 rng(21);
+  std::uniform_int_distribution<int32_t> any(kMin, kMax);
+  for (const CodeParams& params : AllParams()) {
+    std::vector<int32_t> values(1 + rng() % 400);
+    for (int32_t& v : values) {
+      const int kind = static_cast<int>(rng() % 10);
+      v = kind < 4 ? 0 : kind < 9 || !CarriesHugeValuesCheaply(params) ? static_cast<int32_t>(rng() % 41) - 20 : any(rng);
+    }
+    const std::string code = EncodeOrDie(values, params);
+    const auto* data = reinterpret_cast<const uint8_t*>(code.data());
+    std::vector<int32_t> ints(values.size());
+    ASSERT_TRUE(Decode(data, code.size(), params, ints.data(), ints.size()).ok());
+    std::vector<float> floats(values.size(), 7.0f);
+    std::vector<double> doubles(values.size(), 7.0);
+    ASSERT_TRUE(DecodeTo(data, code.size(), params, floats.data(), floats.size()).ok());
+    ASSERT_TRUE(DecodeTo(data, code.size(), params, doubles.data(), doubles.size()).ok());
+    for (size_t i = 0; i < values.size(); ++i) {
+      ASSERT_EQ(floats[i], static_cast<float>(ints[i])) << Describe(params) << " at " << i;
+      ASSERT_EQ(doubles[i], static_cast<double>(ints[i])) << Describe(params) << " at " << i;
+    }
+    if (!code.empty()) {
+      EXPECT_EQ(DecodeTo(data, code.size() - 1, params, floats.data(), floats.size()).code(),
+                ErrorCode::kDataLoss);
+    }
+  }
+}
+
 // Floats are rounded a block at a time and coded as int32 up to each block's
 // last split point; runs longer than a block are coded from the floats. Both
 // must give the int32 strings of the rounded values (the int32 path is

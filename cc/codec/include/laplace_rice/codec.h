@@ -259,6 +259,14 @@ LAPLACE_RICE_API
 Status Decode(const uint8_t* data, size_t size, const CodeParams& params,
               int32_t* out, size_t count);
 
+// Decode, with the values stored as float or double (converted as by
+// static_cast, which is what tf.cast does): no int32 copy to convert after.
+LAPLACE_RICE_API
+Status DecodeTo(const uint8_t* data, size_t size, const CodeParams& params,
+                float* out, size_t count);
+LAPLACE_RICE_API
+Status DecodeTo(const uint8_t* data, size_t size, const CodeParams& params,
+                double* out, size_t count);
 // The same for a string held as chars (std::string, a file's contents, ...).
 inline Status Decode(std::string_view code, const CodeParams& params,
                      int32_t* out, size_t count) {
