@@ -13,10 +13,12 @@
 #include "laplace_rice/codec.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -1065,12 +1067,98 @@ Status EncodeParallelOf(const Values& values, size_t count,
 // ---------------------------------------------------------------------------
 // Decoding.
 
+// Without runs of non-zeros, a unit is a sequence of pairs (a run of zeros,
+// then a non-zero). For codes of a few bits each (the common, narrow
+// distributions) the pairs that lie wholly in the next kPairTableBits bits are
+// looked up instead of decoded: one load gives their values (as int8, up to 8
+// elements, zeros included) and their length in bits. Two or three pairs per
+// lookup, with no bit counting in the dependency chain: decode of Laplace
+// scale 2 with the default codes went from 5.2 to 1.3 ns/element (12 bits
+// beat 11 by 6 % though the 40 KiB table outgrows a 32 KiB L1).
+constexpr int kPairTableBits = 12;
+constexpr int kPairTableElements = 8;
+
+struct PairTable {
+  // values[i]: the elements the pairs at bit pattern i decode to, element j in
+  // byte j (zero bytes past `elements`); bits/elements: 0 when no whole pair
+  // fits (a long run, a large magnitude: those take the decoder's other paths).
+  uint64_t values[1 << kPairTableBits];
+  uint8_t bits[1 << kPairTableBits];
+  uint8_t elements[1 << kPairTableBits];
+};
+
+template <class Runs, class Mags>
+void FillPairTable(const Runs& runs, const Mags& mags, PairTable* table) {
+  for (uint32_t pattern = 0; pattern < (1u << kPairTableBits); ++pattern) {
+    int used = 0;
+    int elements = 0;
+    uint64_t values = 0;
+    for (;;) {
+      // Bits above the pattern read as zeros: a code is taken only when it
+      // ends inside the pattern, so they never decide a value.
+      const uint64_t word = pattern >> used;
+      const int room = kPairTableBits - used;
+      uint64_t zeros, magnitude;
+      int run_used, magnitude_used;
+      if (!runs.DecodeFast(word, &zeros, &run_used) || run_used + 1 > room ||
+          zeros + 1 > static_cast<uint64_t>(kPairTableElements - elements)) {
+        break;
+      }
+      const uint64_t rest = word >> run_used;
+      if (!mags.DecodeFast(rest >> 1, &magnitude, &magnitude_used) ||
+          run_used + 1 + magnitude_used > room || magnitude > 127) {
+        break;
+      }
+      const int8_t value = static_cast<int8_t>(
+          (rest & 1) ? static_cast<int>(magnitude) : -static_cast<int>(magnitude));
+      elements += static_cast<int>(zeros);
+      values |= uint64_t{static_cast<uint8_t>(value)} << (8 * elements);
+      elements += 1;
+      used += run_used + 1 + magnitude_used;
+    }
+    table->values[pattern] = values;
+    table->bits[pattern] = static_cast<uint8_t>(used);
+    table->elements[pattern] = static_cast<uint8_t>(elements);
+  }
+}
+
+// The table for the parameters, or null where it would not pay (codes too
+// long for two pairs to fit in a lookup). Built once per parameter set on
+// first use, shared by all threads, kept for the life of the process.
+template <class Runs, class Mags>
+const PairTable* PairTableFor(const CodeParams& params, const Runs& runs,
+                              const Mags& mags) {
+  if (params.use_run_length_for_non_zeros) return nullptr;
+  const int shortest_run = params.run_length_code < 0 ? 1 : params.run_length_code + 1;
+  const int shortest_magnitude =
+      params.magnitude_code < 0 ? 1 : params.magnitude_code + 1;
+  if (2 * (shortest_run + 1 + shortest_magnitude) > kPairTableBits) return nullptr;
+  // Index: the run and magnitude codes, each -1 (gamma) or a small Rice k.
+  constexpr int kCodes = kPairTableBits + 1;
+  static std::atomic<const PairTable*> tables[kCodes * kCodes];
+  const int index = (std::max(params.run_length_code, -1) + 1) * kCodes +
+                    std::max(params.magnitude_code, -1) + 1;
+  const PairTable* table = tables[index].load(std::memory_order_acquire);
+  if (table != nullptr) return table;
+  auto built = std::make_unique<PairTable>();
+  FillPairTable(runs, mags, built.get());
+  const PairTable* expected = nullptr;
+  if (tables[index].compare_exchange_strong(expected, built.get(),
+                                            std::memory_order_acq_rel)) {
+    return built.release();
+  }
+  return expected;  // another thread's, identical
+}
+
 template <class Runs, class Mags>
 class UnitDecoder {
  public:
   UnitDecoder(const uint8_t* data, size_t size, size_t zero_slack,
-              const Runs& runs, const Mags& mags)
-      : reader_(data, size, zero_slack), runs_(runs), mags_(mags) {}
+              const Runs& runs, const Mags& mags, const PairTable* table)
+      : reader_(data, size, zero_slack),
+        runs_(runs),
+        mags_(mags),
+        table_(table) {}
 
   // Out: int32_t, or float/double for values converted as they are stored
   // (rounding as static_cast, like tf.cast), which saves a pass over them.
@@ -1078,7 +1166,21 @@ class UnitDecoder {
   Status Decode(Out* out, size_t count, bool runs_of_non_zeros) {
     size_t pos = 0;
     if (!runs_of_non_zeros) {
+      // A miss leaves the pair that missed to the paths below. Where misses
+      // come one after another (wide distributions), the table is tried
+      // after 1, 3, 7 ... up to 31 pairs, which keeps its cost there small.
+      int pairs_to_table = table_ != nullptr ? 0 : -1;
+      int backoff = 0;
       while (pos < count) {
+        if (pairs_to_table == 0) {
+          if (DecodePairsByTable(out, count, &pos)) {
+            backoff = 0;
+            continue;
+          }
+          backoff = std::min(2 * backoff + 1, 31);
+          pairs_to_table = backoff;
+        }
+        if (pairs_to_table > 0) --pairs_to_table;
         if (DecodePairFast(out, count, &pos)) continue;
         uint64_t zeros;
         if (!ReadRun(count - pos, &zeros)) return Error("run of zeros", pos);
@@ -1130,6 +1232,46 @@ class UnitDecoder {
       std::memset(out + pos, 0, 8 * sizeof(Out));
     } else {
       std::memset(out + pos, 0, zeros * sizeof(Out));
+    }
+  }
+
+  // Decodes pairs through table_ while they fit in a lookup, at least
+  // kPairTableElements elements from the end of the unit (each lookup stores
+  // that many) and away from the end of the string. Up to four lookups share
+  // one peeked word (4 x 12 bits <= kPeekBits). Returns whether it decoded any.
+  template <typename Out>
+  LAPLACE_RICE_INLINE bool DecodePairsByTable(Out* out, size_t count,
+                                              size_t* pos_io) {
+    constexpr uint64_t kMask = (uint64_t{1} << kPairTableBits) - 1;
+    const size_t start = *pos_io;
+    size_t pos = start;
+    while (reader_.CanPeekFast() && count - pos >= 4 * kPairTableElements) {
+      uint64_t word = reader_.PeekFast();
+      int used = 0;
+      for (int lookup = 0; lookup < 4; ++lookup) {
+        const size_t pattern = word & kMask;
+        const int bits = table_->bits[pattern];
+        if (bits == 0) {
+          reader_.Skip(used);
+          *pos_io = pos;
+          return pos != start;
+        }
+        StoreInt8s(out + pos, table_->values[pattern]);
+        pos += table_->elements[pattern];
+        word >>= bits;
+        used += bits;
+      }
+      reader_.Skip(used);
+    }
+    *pos_io = pos;
+    return pos != start;
+  }
+
+  // Stores the kPairTableElements signed bytes of `packed` as Out values.
+  template <typename Out>
+  static LAPLACE_RICE_INLINE void StoreInt8s(Out* out, uint64_t packed) {
+    for (int i = 0; i < kPairTableElements; ++i) {
+      out[i] = static_cast<Out>(static_cast<int8_t>(packed >> (8 * i)));
     }
   }
 
@@ -1228,6 +1370,7 @@ class UnitDecoder {
   BitReader reader_;
   const Runs runs_;
   const Mags mags_;
+  const PairTable* const table_;  // null: decode every code
 };
 
 template <typename Out>
@@ -1236,7 +1379,8 @@ Status DecodeUnit(const uint8_t* data, size_t size, size_t slack,
   return WithCoders(params, [&](const auto& runs, const auto& mags) {
     using Decoder = UnitDecoder<std::decay_t<decltype(runs)>,
                                 std::decay_t<decltype(mags)>>;
-    return Decoder(data, size, slack, runs, mags)
+    return Decoder(data, size, slack, runs, mags,
+                   PairTableFor(params, runs, mags))
         .Decode(out, count, params.use_run_length_for_non_zeros);
   });
 }
