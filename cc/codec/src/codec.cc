@@ -1122,43 +1122,108 @@ void FillPairTable(const Runs& runs, const Mags& mags, PairTable* table) {
   }
 }
 
-// The table for the parameters, or null where it would not pay (codes too
-// long for two pairs to fit in a lookup). Built once per parameter set on
-// first use, shared by all threads, kept for the life of the process.
+// Tables are built once per code on first use, shared by all threads and
+// kept for the life of the process: *slot's, or one built by fill(). (A
+// thread that loses the race to publish drops its own, identical, copy.)
+template <class Table, class Fill>
+const Table* CachedTable(std::atomic<const Table*>& slot, Fill&& fill) {
+  const Table* table = slot.load(std::memory_order_acquire);
+  if (table != nullptr) return table;
+  auto built = std::make_unique<Table>();
+  fill(built.get());
+  const Table* expected = nullptr;
+  if (slot.compare_exchange_strong(expected, built.get(),
+                                   std::memory_order_acq_rel)) {
+    return built.release();
+  }
+  return expected;
+}
+
+// Tables exist for gamma (-1) and Rice codes k < kTableCodes - 1 only: longer
+// codes leave too few per lookup (see the *TableFor checks).
+constexpr int kTableCodes = kPairTableBits / 2;
+int CodeIndex(int code) { return std::max(code, -1) + 1; }
+int ShortestCode(int code) { return code < 0 ? 1 : code + 1; }
+
+// The pair table for the parameters, or null where it would not pay (codes
+// too long for two pairs to fit in a lookup).
 template <class Runs, class Mags>
 const PairTable* PairTableFor(const CodeParams& params, const Runs& runs,
                               const Mags& mags) {
   if (params.use_run_length_for_non_zeros) return nullptr;
-  const int shortest_run = params.run_length_code < 0 ? 1 : params.run_length_code + 1;
-  const int shortest_magnitude =
-      params.magnitude_code < 0 ? 1 : params.magnitude_code + 1;
-  if (2 * (shortest_run + 1 + shortest_magnitude) > kPairTableBits) return nullptr;
-  // Index: the run and magnitude codes, each -1 (gamma) or a small Rice k.
-  constexpr int kCodes = kPairTableBits + 1;
-  static std::atomic<const PairTable*> tables[kCodes * kCodes];
-  const int index = (std::max(params.run_length_code, -1) + 1) * kCodes +
-                    std::max(params.magnitude_code, -1) + 1;
-  const PairTable* table = tables[index].load(std::memory_order_acquire);
-  if (table != nullptr) return table;
-  auto built = std::make_unique<PairTable>();
-  FillPairTable(runs, mags, built.get());
-  const PairTable* expected = nullptr;
-  if (tables[index].compare_exchange_strong(expected, built.get(),
-                                            std::memory_order_acq_rel)) {
-    return built.release();
+  if (2 * (ShortestCode(params.run_length_code) + 1 +
+           ShortestCode(params.magnitude_code)) > kPairTableBits) {
+    return nullptr;
   }
-  return expected;  // another thread's, identical
+  // Index: the run and magnitude codes, each -1 (gamma) or a small Rice k.
+  static std::atomic<const PairTable*> tables[kTableCodes * kTableCodes];
+  return CachedTable(tables[CodeIndex(params.run_length_code) * kTableCodes +
+                            CodeIndex(params.magnitude_code)],
+                     [&](PairTable* table) { FillPairTable(runs, mags, table); });
+}
+
+// With runs of non-zeros, the values of such a run follow one another with no
+// run lengths between them: a lookup gives the next values that lie wholly in
+// kPairTableBits bits (up to 8), and how many bits the first n of them take,
+// for a run that ends sooner. Scale 2, tuned codes: 4.6 -> 2.6 ns/element.
+struct NonZeroTable {
+  uint64_t values[1 << kPairTableBits];  // int8 each, as in PairTable
+  uint32_t ends[1 << kPairTableBits];    // nibble n: bits of the first n + 1
+  uint8_t whole[1 << kPairTableBits];    // values wholly in the pattern
+};
+
+template <class Mags>
+void FillNonZeroTable(const Mags& mags, NonZeroTable* table) {
+  static_assert(kPairTableBits < 16, "ends are nibbles");
+  for (uint32_t pattern = 0; pattern < (1u << kPairTableBits); ++pattern) {
+    int used = 0;
+    int whole = 0;
+    uint64_t values = 0;
+    uint32_t ends = 0;
+    while (whole < kPairTableElements) {
+      const uint64_t word = pattern >> used;
+      const int room = kPairTableBits - used;
+      uint64_t magnitude;
+      int magnitude_used;
+      if (!mags.DecodeFast(word >> 1, &magnitude, &magnitude_used) ||
+          1 + magnitude_used > room || magnitude > 127) {
+        break;
+      }
+      const int8_t value = static_cast<int8_t>(
+          (word & 1) ? static_cast<int>(magnitude) : -static_cast<int>(magnitude));
+      values |= uint64_t{static_cast<uint8_t>(value)} << (8 * whole);
+      used += 1 + magnitude_used;
+      ends |= static_cast<uint32_t>(used) << (4 * whole);
+      ++whole;
+    }
+    table->values[pattern] = values;
+    table->ends[pattern] = ends;
+    table->whole[pattern] = static_cast<uint8_t>(whole);
+  }
+}
+
+template <class Mags>
+const NonZeroTable* NonZeroTableFor(const CodeParams& params, const Mags& mags) {
+  if (!params.use_run_length_for_non_zeros) return nullptr;
+  if (2 * (1 + ShortestCode(params.magnitude_code)) > kPairTableBits) {
+    return nullptr;
+  }
+  static std::atomic<const NonZeroTable*> tables[kTableCodes];
+  return CachedTable(tables[CodeIndex(params.magnitude_code)],
+                     [&](NonZeroTable* table) { FillNonZeroTable(mags, table); });
 }
 
 template <class Runs, class Mags>
 class UnitDecoder {
  public:
   UnitDecoder(const uint8_t* data, size_t size, size_t zero_slack,
-              const Runs& runs, const Mags& mags, const PairTable* table)
+              const Runs& runs, const Mags& mags, const PairTable* table,
+              const NonZeroTable* non_zero_table)
       : reader_(data, size, zero_slack),
         runs_(runs),
         mags_(mags),
-        table_(table) {}
+        table_(table),
+        non_zero_table_(non_zero_table) {}
 
   // Out: int32_t, or float/double for values converted as they are stored
   // (rounding as static_cast, like tf.cast), which saves a pass over them.
@@ -1205,7 +1270,11 @@ class UnitDecoder {
         if (!ReadRun(count - pos - 1, &non_zeros)) {
           return Error("run of non-zeros", pos);
         }
-        for (const size_t end = pos + non_zeros + 1; pos < end; ++pos) {
+        const size_t end = pos + non_zeros + 1;
+        if (non_zero_table_ != nullptr) {
+          DecodeNonZerosByTable(out, count, end, &pos);
+        }
+        for (; pos < end; ++pos) {
           if (!ReadNonZero(&out[pos])) return Error("non-zero value", pos);
         }
         offset = 1;
@@ -1265,6 +1334,27 @@ class UnitDecoder {
     }
     *pos_io = pos;
     return pos != start;
+  }
+
+  // Decodes the values of a run of non-zeros that ends at `end` through
+  // non_zero_table_, while they fit in a lookup, at least kPairTableElements
+  // elements from the end of the unit and away from the end of the string.
+  template <typename Out>
+  LAPLACE_RICE_INLINE void DecodeNonZerosByTable(Out* out, size_t count,
+                                                 size_t end, size_t* pos_io) {
+    constexpr uint64_t kMask = (uint64_t{1} << kPairTableBits) - 1;
+    size_t pos = *pos_io;
+    while (pos < end && count - pos >= kPairTableElements &&
+           reader_.CanPeekFast()) {
+      const size_t pattern = reader_.PeekFast() & kMask;
+      const size_t whole = non_zero_table_->whole[pattern];
+      if (whole == 0) break;
+      const size_t taken = std::min(whole, end - pos);
+      StoreInt8s(out + pos, non_zero_table_->values[pattern]);
+      reader_.Skip((non_zero_table_->ends[pattern] >> (4 * (taken - 1))) & 15);
+      pos += taken;
+    }
+    *pos_io = pos;
   }
 
   // Stores the kPairTableElements signed bytes of `packed` as Out values.
@@ -1371,6 +1461,7 @@ class UnitDecoder {
   const Runs runs_;
   const Mags mags_;
   const PairTable* const table_;  // null: decode every code
+  const NonZeroTable* const non_zero_table_;  // likewise
 };
 
 template <typename Out>
@@ -1380,7 +1471,8 @@ Status DecodeUnit(const uint8_t* data, size_t size, size_t slack,
     using Decoder = UnitDecoder<std::decay_t<decltype(runs)>,
                                 std::decay_t<decltype(mags)>>;
     return Decoder(data, size, slack, runs, mags,
-                   PairTableFor(params, runs, mags))
+                   PairTableFor(params, runs, mags),
+                   NonZeroTableFor(params, mags))
         .Decode(out, count, params.use_run_length_for_non_zeros);
   });
 }

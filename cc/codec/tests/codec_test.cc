@@ -465,9 +465,9 @@ TEST(CodecTest, CountBitsIsExactForAllRunLengths) {
   }
 }
 
-// FORMAT.md's decoder, bit by bit, for the plain mode: the oracle for the
-// decoder's shortcuts (the pair table, the one-peek pair). Returns false where
-// FORMAT.md calls the string malformed.
+// FORMAT.md's decoder, bit by bit: the oracle for the decoder's shortcuts
+// (the lookup tables, the one-peek pair). Returns false where FORMAT.md calls
+// the string malformed.
 bool FormatDecode(const std::string& code, const CodeParams& p, std::vector<int32_t>* out) {
   const uint64_t total = uint64_t{8} * code.size();
   uint64_t at = 0;
@@ -497,24 +497,37 @@ bool FormatDecode(const std::string& code, const CodeParams& p, std::vector<int3
     }
     return ok;
   };
+  const auto read_run = [&](uint64_t* run) {
+    if (!read(p.run_length_code, run)) return false;
+    if (p.run_length_code < 0) *run -= 1;
+    return true;
+  };
   const size_t n = out->size();
   size_t pos = 0;
+  uint64_t offset = 0;  // runs of zeros after the first are coded less 1
   while (pos < n) {
     uint64_t run;
-    if (!read(p.run_length_code, &run)) return false;
-    if (p.run_length_code < 0) run -= 1;
+    if (!read_run(&run)) return false;
+    run += offset;
     if (run > n - pos) return false;
     std::fill(out->begin() + pos, out->begin() + pos + run, 0);
     pos += run;
     if (pos == n) break;
-    bool ok = true;
-    const bool positive = bit(&ok) != 0;
-    uint64_t magnitude;
-    if (!ok || !read(p.magnitude_code, &magnitude)) return false;
-    if (p.magnitude_code >= 0) magnitude += 1;
-    if (magnitude > (positive ? uint64_t{kMax} : uint64_t{kMax} + 1)) return false;
-    (*out)[pos++] = static_cast<int32_t>(positive ? static_cast<int64_t>(magnitude)
-                                                  : -static_cast<int64_t>(magnitude));
+    uint64_t non_zeros = 1;
+    if (p.use_run_length_for_non_zeros) {
+      if (!read_run(&non_zeros) || ++non_zeros > n - pos) return false;
+      offset = 1;
+    }
+    for (; non_zeros > 0; --non_zeros) {
+      bool ok = true;
+      const bool positive = bit(&ok) != 0;
+      uint64_t magnitude;
+      if (!ok || !read(p.magnitude_code, &magnitude)) return false;
+      if (p.magnitude_code >= 0) magnitude += 1;
+      if (magnitude > (positive ? uint64_t{kMax} : uint64_t{kMax} + 1)) return false;
+      (*out)[pos++] = static_cast<int32_t>(positive ? static_cast<int64_t>(magnitude)
+                                                    : -static_cast<int64_t>(magnitude));
+    }
   }
   return total - at < 8;  // only the last byte's padding may be left
 }
@@ -528,7 +541,9 @@ TEST(CodecTest, DecoderMatchesFormatOracle) {
   for (const CodeParams& params :
        {CodeParams{-1, 0, false}, CodeParams{0, 0, false}, CodeParams{1, 0, false},
         CodeParams{-1, 1, false}, CodeParams{0, -1, false}, CodeParams{-1, -1, false},
-        CodeParams{2, 1, false}, CodeParams{4, 3, false}}) {
+        CodeParams{2, 1, false}, CodeParams{4, 3, false}, CodeParams{-1, 0, true},
+        CodeParams{0, 0, true}, CodeParams{-1, 1, true}, CodeParams{-1, -1, true},
+        CodeParams{2, 1, true}, CodeParams{1, 4, true}}) {
     for (int trial = 0; trial < 400; ++trial) {
       const size_t n = trial < 200 ? static_cast<size_t>(trial) : 1 + rng() % 5000;
       const int wide = static_cast<int>(rng() % 4);  // how often codes are long
