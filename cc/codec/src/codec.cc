@@ -411,6 +411,73 @@ uint64_t CountPlain(const Int32Values& values, size_t begin, size_t end,
   return non_zeros * 2 + trailing_run + 2 * run_logs + magnitude_bits;
 }
 
+// Tables are built once per code on first use, shared by all threads and
+// kept for the life of the process: *slot's, or one built by fill(). (A
+// thread that loses the race to publish drops its own, identical, copy.)
+template <class Table, class Fill>
+const Table* CachedTable(std::atomic<const Table*>& slot, Fill&& fill) {
+  const Table* table = slot.load(std::memory_order_acquire);
+  if (table != nullptr) return table;
+  auto built = std::make_unique<Table>();
+  fill(built.get());
+  const Table* expected = nullptr;
+  if (slot.compare_exchange_strong(expected, built.get(),
+                                   std::memory_order_acq_rel)) {
+    return built.release();
+  }
+  return expected;
+}
+
+// A code parameter as an index: 0 for gamma (any negative), k + 1 for Rice k.
+int CodeIndex(int code) { return std::max(code, -1) + 1; }
+constexpr int kCodeIndices = kMaxRiceParameter + 2;
+
+// The codes of the common cases, looked up by WritePlain instead of computed:
+// the run-length code of runs below kRunTableSize, and the sign-and-magnitude
+// code of values within +-kValueTableSize / 2. A length over kMaxWriteBits
+// marks a code the fast path cannot write in one go. One-pass encode at
+// Laplace scale 2 went from 4.3 to 2.4 ns/element (1.3-1.8x at scales 0.5-30).
+constexpr int kRunTableSize = 64;
+constexpr int kValueTableSize = 256;
+constexpr uint8_t kNotInTable = 255;
+
+struct CodeTable {
+  uint64_t run_patterns[kRunTableSize];
+  uint64_t value_patterns[kValueTableSize];  // index: value + kValueTableSize / 2
+  uint8_t run_lengths[kRunTableSize];
+  uint8_t value_lengths[kValueTableSize];  // 0 for the value 0
+};
+
+template <class Runs, class Mags>
+void FillCodeTable(const Runs& runs, const Mags& mags, CodeTable* table) {
+  for (int i = 0; i < kRunTableSize; ++i) {
+    const uint64_t run_length = runs.Length(static_cast<uint64_t>(i));
+    const bool run_fits = run_length <= kMaxWriteBits;
+    table->run_patterns[i] = run_fits ? runs.Pattern(static_cast<uint64_t>(i)) : 0;
+    table->run_lengths[i] =
+        run_fits ? static_cast<uint8_t>(run_length) : kNotInTable;
+  }
+  for (int i = 0; i < kValueTableSize; ++i) {
+    const int32_t x = i - kValueTableSize / 2;
+    const uint32_t m = Magnitude(x);
+    const uint64_t value_length = x == 0 ? 0 : 1 + mags.Length(m);
+    const bool value_fits = value_length <= kMaxWriteBits;
+    table->value_patterns[i] =
+        x == 0 || !value_fits ? 0 : (x > 0 ? 1 : 0) | (mags.Pattern(m) << 1);
+    table->value_lengths[i] =
+        value_fits ? static_cast<uint8_t>(value_length) : kNotInTable;
+  }
+}
+
+template <class Runs, class Mags>
+const CodeTable* CodeTableFor(const CodeParams& params, const Runs& runs,
+                              const Mags& mags) {
+  static std::atomic<const CodeTable*> tables[kCodeIndices * kCodeIndices];
+  return CachedTable(tables[CodeIndex(params.run_length_code) * kCodeIndices +
+                            CodeIndex(params.magnitude_code)],
+                     [&](CodeTable* table) { FillCodeTable(runs, mags, table); });
+}
+
 // The rare cases of WritePlain: a code longer than one Write, or the end of
 // the buffer near. Kept out of line (and the state passed through the
 // writer), so that the hot loop's values all stay in registers.
@@ -430,7 +497,8 @@ LAPLACE_RICE_NOINLINE void WriteNonZeroSlow(BitWriter& writer,
 
 template <class Values, class Runs, class Mags>
 void WritePlain(const Values& values, size_t begin, size_t end,
-                const Runs& runs_in, const Mags& mags_in, BitWriter& writer,
+                const Runs& runs_in, const Mags& mags_in,
+                const CodeTable& table, BitWriter& writer,
                 uint32_t& out_suspect) {
   // Local copies: stores through the byte pointer may alias anything reached
   // by reference, which would reload the Rice parameters every value.
@@ -443,9 +511,20 @@ void WritePlain(const Values& values, size_t begin, size_t end,
   for (size_t i = begin; i < end; ++i) {
     const int32_t x = values_local.Get(i, suspect);
     const uint64_t non_zero = x != 0;
-    const uint32_t m = MagnitudeOr1(x);
-    const uint64_t run_length = runs.Length(run);
-    const uint64_t length = run_length + 1 + mags.Length(m);
+    // Wraps around for negative x below the table: out of range too.
+    const uint32_t index = static_cast<uint32_t>(x) + kValueTableSize / 2;
+    uint64_t run_length, length, code;
+    if (LAPLACE_RICE_LIKELY(run < kRunTableSize && index < kValueTableSize)) {
+      run_length = table.run_lengths[run];
+      length = run_length + table.value_lengths[index];
+      code = table.run_patterns[run] | (table.value_patterns[index] << run_length);
+    } else {  // computed (wide distributions, long runs)
+      const uint32_t m = MagnitudeOr1(x);
+      run_length = runs.Length(run);
+      length = run_length + 1 + mags.Length(m);
+      code = runs.Pattern(run) | (uint64_t{x > 0} << run_length) |
+             (mags.Pattern(m) << (run_length + 1));
+    }
     if (LAPLACE_RICE_UNLIKELY(length > kMaxWriteBits ||
                               !writer.HasRoom(state))) {
       if (!non_zero) {
@@ -458,9 +537,6 @@ void WritePlain(const Values& values, size_t begin, size_t end,
       run = 0;
       continue;
     }
-    const uint64_t sign = static_cast<uint64_t>(x > 0);
-    const uint64_t code = runs.Pattern(run) | (sign << run_length) |
-                          (mags.Pattern(m) << (run_length + 1));
     const uint64_t keep = 0 - non_zero;
     BitWriter::WriteFast(state, code & keep, length & keep);
     run = (run + 1) & (non_zero - 1);
@@ -555,7 +631,8 @@ void WriteRange(const Values& values, size_t begin, size_t end,
                 bool unit_start) {
   WithCoders(params, [&](const auto& runs, const auto& mags) {
     if (!params.use_run_length_for_non_zeros) {
-      WritePlain(values, begin, end, runs, mags, writer, suspect);
+      WritePlain(values, begin, end, runs, mags,
+                 *CodeTableFor(params, runs, mags), writer, suspect);
       return;
     }
     CodeWriter<std::decay_t<decltype(runs)>, std::decay_t<decltype(mags)>>
@@ -1122,27 +1199,9 @@ void FillPairTable(const Runs& runs, const Mags& mags, PairTable* table) {
   }
 }
 
-// Tables are built once per code on first use, shared by all threads and
-// kept for the life of the process: *slot's, or one built by fill(). (A
-// thread that loses the race to publish drops its own, identical, copy.)
-template <class Table, class Fill>
-const Table* CachedTable(std::atomic<const Table*>& slot, Fill&& fill) {
-  const Table* table = slot.load(std::memory_order_acquire);
-  if (table != nullptr) return table;
-  auto built = std::make_unique<Table>();
-  fill(built.get());
-  const Table* expected = nullptr;
-  if (slot.compare_exchange_strong(expected, built.get(),
-                                   std::memory_order_acq_rel)) {
-    return built.release();
-  }
-  return expected;
-}
-
-// Tables exist for gamma (-1) and Rice codes k < kTableCodes - 1 only: longer
-// codes leave too few per lookup (see the *TableFor checks).
+// Decode tables exist for gamma (-1) and Rice codes k < kTableCodes - 1 only:
+// longer codes leave too few per lookup (see the *TableFor checks).
 constexpr int kTableCodes = kPairTableBits / 2;
-int CodeIndex(int code) { return std::max(code, -1) + 1; }
 int ShortestCode(int code) { return code < 0 ? 1 : code + 1; }
 
 // The pair table for the parameters, or null where it would not pay (codes

@@ -533,7 +533,8 @@ bool FormatDecode(const std::string& code, const CodeParams& p, std::vector<int3
 }
 
 // The decoder agrees with FORMAT.md's on valid strings of every length and
-// on bit-flipped and cut ones: same values, same verdict. Small magnitudes
+// on bit-flipped and cut ones: same values, same verdict; FORMAT.md's decodes
+// what the encoder wrote. Small magnitudes
 // and short runs take the pair table (narrow codes), the rest mixes in codes
 // that do not fit a lookup.
 TEST(CodecTest, DecoderMatchesFormatOracle) {
@@ -559,6 +560,9 @@ TEST(CodecTest, DecoderMatchesFormatOracle) {
       std::vector<int32_t> decoded(n), oracle(n);
       ASSERT_TRUE(DecodeString(code, params, &decoded).ok()) << Describe(params);
       ASSERT_EQ(decoded, x) << Describe(params) << " n=" << n;
+      // The encoder's table and computed codes are FORMAT.md's.
+      ASSERT_TRUE(FormatDecode(code, params, &oracle)) << Describe(params);
+      ASSERT_EQ(oracle, x) << Describe(params) << " n=" << n;
       for (int mutation = 0; mutation < 4 && !code.empty(); ++mutation) {
         std::string bad = code;
         if (mutation == 3) {
