@@ -560,14 +560,23 @@ struct BitCounter {
   uint64_t bits = 0;
   void RunLength(uint64_t r) { bits += runs.Length(r); }
   void NonZero(int32_t x) { bits += 1 + mags.Length(Magnitude(x)); }
+  void NonZeros(const int32_t* x, size_t n) {
+    for (size_t i = 0; i < n; ++i) NonZero(x[i]);
+  }
 };
 
 template <class Runs, class Mags>
 struct CodeWriter {
   const Runs& runs;
   const Mags& mags;
+  const CodeTable& table;
   BitWriter writer;  // a copy, in registers
   void RunLength(uint64_t r) {
+    if (LAPLACE_RICE_LIKELY(r < kRunTableSize &&
+                            table.run_lengths[r] <= kMaxWriteBits)) {
+      writer.Write(table.run_patterns[r], table.run_lengths[r]);
+      return;
+    }
     const uint64_t length = runs.Length(r);
     if (length <= kMaxWriteBits) {
       writer.Write(runs.Pattern(r), length);
@@ -575,7 +584,34 @@ struct CodeWriter {
       runs.WriteLong(writer, r);
     }
   }
+  // Two values a Write where both codes are in the table.
+  void NonZeros(const int32_t* x, size_t n) {
+    size_t i = 0;
+    for (; i + 2 <= n; i += 2) {
+      const uint32_t first = static_cast<uint32_t>(x[i]) + kValueTableSize / 2;
+      const uint32_t second = static_cast<uint32_t>(x[i + 1]) + kValueTableSize / 2;
+      if (LAPLACE_RICE_LIKELY(first < kValueTableSize && second < kValueTableSize)) {
+        const uint64_t first_length = table.value_lengths[first];
+        const uint64_t length = first_length + table.value_lengths[second];
+        if (LAPLACE_RICE_LIKELY(length <= kMaxWriteBits)) {
+          writer.Write(table.value_patterns[first] |
+                           (table.value_patterns[second] << first_length),
+                       length);
+          continue;
+        }
+      }
+      NonZero(x[i]);
+      NonZero(x[i + 1]);
+    }
+    if (i < n) NonZero(x[i]);
+  }
   void NonZero(int32_t x) {
+    const uint32_t index = static_cast<uint32_t>(x) + kValueTableSize / 2;
+    if (LAPLACE_RICE_LIKELY(index < kValueTableSize &&
+                            table.value_lengths[index] <= kMaxWriteBits)) {
+      writer.Write(table.value_patterns[index], table.value_lengths[index]);
+      return;
+    }
     const uint32_t m = Magnitude(x);
     const uint64_t sign = x > 0 ? 1 : 0;
     const uint64_t length = mags.Length(m);
@@ -608,6 +644,50 @@ void WalkRuns(const Values& values, size_t begin, size_t end, uint64_t offset,
   }
 }
 
+// The same walk over int32 values, finding where the runs change from bit
+// masks of the zeros (ZeroMask) rather than value by value: its loop turns
+// once per run, not per value. With CodeWriter's table lookups, one-pass
+// encode with the tuned codes at scale 2 went from 4.7 to 3.4 ns/element.
+template <class Sink>
+void WalkRuns(const Int32Values& values, size_t begin, size_t end,
+              uint64_t offset, Sink& sink, uint32_t& /*suspect*/) {
+  if (begin >= end) return;
+  const int32_t* x = values.data;
+  bool in_zeros = x[begin] == 0;
+  size_t run_start = begin;  // of the current run, of zeros or non-zeros
+  size_t zeros = 0;          // the run of zeros before the current non-zeros
+  const auto emit_group = [&](size_t non_zeros_end) {
+    sink.RunLength(zeros - offset);
+    sink.RunLength(non_zeros_end - run_start - 1);
+    sink.NonZeros(x + run_start, non_zeros_end - run_start);
+    offset = 1;
+  };
+  uint64_t last_zero = in_zeros;  // no change at `begin`
+  for (size_t base = begin; base < end; base += 64) {
+    const size_t n = std::min<size_t>(64, end - base);
+    const uint64_t word = ZeroMask(x, base, end);
+    // Bit j: x[base + j] is zero and x[base + j - 1] is not, or the reverse.
+    uint64_t changes = (word ^ ((word << 1) | last_zero)) &
+                       (n == 64 ? ~uint64_t{0} : LowMask(static_cast<int>(n)));
+    last_zero = (word >> (n - 1)) & 1;
+    for (; changes != 0; changes &= changes - 1) {
+      const size_t at = base + static_cast<size_t>(CountTrailingZeros(changes));
+      if (in_zeros) {
+        zeros = at - run_start;  // non-zeros start at `at`
+      } else {
+        emit_group(at);  // zeros start at `at`
+      }
+      run_start = at;
+      in_zeros = !in_zeros;
+    }
+  }
+  if (in_zeros) {
+    sink.RunLength(end - run_start - offset);  // trailing zeros
+  } else {
+    emit_group(end);
+  }
+}
+
 // Bits of values[begin, end); `suspect` as for Values::Get. `unit_start`:
 // begin is the unit's first value (else a split point).
 template <class Values>
@@ -636,7 +716,7 @@ void WriteRange(const Values& values, size_t begin, size_t end,
       return;
     }
     CodeWriter<std::decay_t<decltype(runs)>, std::decay_t<decltype(mags)>>
-        sink{runs, mags, writer};
+        sink{runs, mags, *CodeTableFor(params, runs, mags), writer};
     WalkRuns(values, begin, end, unit_start ? 0 : 1, sink, suspect);
     writer = sink.writer;
   });
