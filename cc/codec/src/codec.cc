@@ -513,17 +513,15 @@ void WritePlain(const Values& values, size_t begin, size_t end,
     const uint64_t non_zero = x != 0;
     // Wraps around for negative x below the table: out of range too.
     const uint32_t index = static_cast<uint32_t>(x) + kValueTableSize / 2;
-    uint64_t run_length, length, code;
-    if (LAPLACE_RICE_LIKELY(run < kRunTableSize && index < kValueTableSize)) {
+    const bool in_table = run < kRunTableSize && index < kValueTableSize;
+    const uint32_t m = MagnitudeOr1(x);
+    uint64_t run_length, length;
+    if (LAPLACE_RICE_LIKELY(in_table)) {
       run_length = table.run_lengths[run];
       length = run_length + table.value_lengths[index];
-      code = table.run_patterns[run] | (table.value_patterns[index] << run_length);
     } else {  // computed (wide distributions, long runs)
-      const uint32_t m = MagnitudeOr1(x);
       run_length = runs.Length(run);
       length = run_length + 1 + mags.Length(m);
-      code = runs.Pattern(run) | (uint64_t{x > 0} << run_length) |
-             (mags.Pattern(m) << (run_length + 1));
     }
     if (LAPLACE_RICE_UNLIKELY(length > kMaxWriteBits ||
                               !writer.HasRoom(state))) {
@@ -537,6 +535,12 @@ void WritePlain(const Values& values, size_t begin, size_t end,
       run = 0;
       continue;
     }
+    // The shifts below are by run_length <= length <= kMaxWriteBits.
+    const uint64_t code =
+        LAPLACE_RICE_LIKELY(in_table)
+            ? table.run_patterns[run] | (table.value_patterns[index] << run_length)
+            : runs.Pattern(run) | (uint64_t{x > 0} << run_length) |
+                  (mags.Pattern(m) << (run_length + 1));
     const uint64_t keep = 0 - non_zero;
     BitWriter::WriteFast(state, code & keep, length & keep);
     run = (run + 1) & (non_zero - 1);
