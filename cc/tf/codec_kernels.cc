@@ -202,18 +202,8 @@ class BitsOp : public UnitKernel {
   }
 };
 
-// Decodes into int32, or straight into float/double (out_type), which spares
+// Out (out_type): int32, or float/double decoded straight into, which spares
 // decompress() a cast over the whole tensor.
-inline Status DecodeInto(const uint8_t* data, size_t size,
-                         const CodeParams& params, int32_t* out, size_t count) {
-  return Decode(data, size, params, out, count);
-}
-template <typename Float>
-Status DecodeInto(const uint8_t* data, size_t size, const CodeParams& params,
-                  Float* out, size_t count) {
-  return DecodeTo(data, size, params, out, count);
-}
-
 template <typename Tshape, typename Out>
 class DecodeOp : public OpKernel {
  public:
@@ -260,7 +250,7 @@ class DecodeOp : public OpKernel {
                 [&](int64_t begin, int64_t end) {
                   for (int64_t unit = begin; unit < end; ++unit) {
                     const tstring& code = strings(unit);
-                    const Status status = DecodeInto(
+                    const Status status = DecodeTo(
                         reinterpret_cast<const uint8_t*>(code.data()),
                         code.size(), params_, data + unit * unit_size,
                         static_cast<size_t>(unit_size));

@@ -441,6 +441,12 @@ constexpr int kRunTableSize = 64;
 constexpr int kValueTableSize = 256;
 constexpr uint8_t kNotInTable = 255;
 
+// A value's index in CodeTable's value arrays; kValueTableSize or more (by
+// wrapping around, for negative values) where it has none.
+inline uint32_t ValueIndex(int32_t x) {
+  return static_cast<uint32_t>(x) + kValueTableSize / 2;
+}
+
 struct CodeTable {
   uint64_t run_patterns[kRunTableSize];
   uint64_t value_patterns[kValueTableSize];  // index: value + kValueTableSize / 2
@@ -511,8 +517,7 @@ void WritePlain(const Values& values, size_t begin, size_t end,
   for (size_t i = begin; i < end; ++i) {
     const int32_t x = values_local.Get(i, suspect);
     const uint64_t non_zero = x != 0;
-    // Wraps around for negative x below the table: out of range too.
-    const uint32_t index = static_cast<uint32_t>(x) + kValueTableSize / 2;
+    const uint32_t index = ValueIndex(x);
     const bool in_table = run < kRunTableSize && index < kValueTableSize;
     const uint32_t m = MagnitudeOr1(x);
     uint64_t run_length, length;
@@ -592,8 +597,8 @@ struct CodeWriter {
   void NonZeros(const int32_t* x, size_t n) {
     size_t i = 0;
     for (; i + 2 <= n; i += 2) {
-      const uint32_t first = static_cast<uint32_t>(x[i]) + kValueTableSize / 2;
-      const uint32_t second = static_cast<uint32_t>(x[i + 1]) + kValueTableSize / 2;
+      const uint32_t first = ValueIndex(x[i]);
+      const uint32_t second = ValueIndex(x[i + 1]);
       if (LAPLACE_RICE_LIKELY(first < kValueTableSize && second < kValueTableSize)) {
         const uint64_t first_length = table.value_lengths[first];
         const uint64_t length = first_length + table.value_lengths[second];
@@ -610,7 +615,7 @@ struct CodeWriter {
     if (i < n) NonZero(x[i]);
   }
   void NonZero(int32_t x) {
-    const uint32_t index = static_cast<uint32_t>(x) + kValueTableSize / 2;
+    const uint32_t index = ValueIndex(x);
     if (LAPLACE_RICE_LIKELY(index < kValueTableSize &&
                             table.value_lengths[index] <= kMaxWriteBits)) {
       writer.Write(table.value_patterns[index], table.value_lengths[index]);
@@ -1239,6 +1244,15 @@ Status EncodeParallelOf(const Values& values, size_t count,
 constexpr int kPairTableBits = 12;
 constexpr int kPairTableElements = 8;
 
+constexpr uint64_t kPairTableMask = (uint64_t{1} << kPairTableBits) - 1;
+
+// Puts the value (sign bit `positive`, magnitude <= 127) into byte `slot` of
+// a table entry's packed int8 values.
+inline uint64_t PackInt8(uint64_t positive, uint64_t magnitude, int slot) {
+  const int value = positive ? static_cast<int>(magnitude) : -static_cast<int>(magnitude);
+  return uint64_t{static_cast<uint8_t>(static_cast<int8_t>(value))} << (8 * slot);
+}
+
 struct PairTable {
   // values[i]: the elements the pairs at bit pattern i decode to, element j in
   // byte j (zero bytes past `elements`); bits/elements: 0 when no whole pair
@@ -1270,10 +1284,8 @@ void FillPairTable(const Runs& runs, const Mags& mags, PairTable* table) {
           run_used + 1 + magnitude_used > room || magnitude > 127) {
         break;
       }
-      const int8_t value = static_cast<int8_t>(
-          (rest & 1) ? static_cast<int>(magnitude) : -static_cast<int>(magnitude));
       elements += static_cast<int>(zeros);
-      values |= uint64_t{static_cast<uint8_t>(value)} << (8 * elements);
+      values |= PackInt8(rest & 1, magnitude, elements);
       elements += 1;
       used += run_used + 1 + magnitude_used;
     }
@@ -1332,9 +1344,7 @@ void FillNonZeroTable(const Mags& mags, NonZeroTable* table) {
           1 + magnitude_used > room || magnitude > 127) {
         break;
       }
-      const int8_t value = static_cast<int8_t>(
-          (word & 1) ? static_cast<int>(magnitude) : -static_cast<int>(magnitude));
-      values |= uint64_t{static_cast<uint8_t>(value)} << (8 * whole);
+      values |= PackInt8(word & 1, magnitude, whole);
       used += 1 + magnitude_used;
       ends |= static_cast<uint32_t>(used) << (4 * whole);
       ++whole;
@@ -1454,14 +1464,13 @@ class UnitDecoder {
   template <typename Out>
   LAPLACE_RICE_INLINE bool DecodePairsByTable(Out* out, size_t count,
                                               size_t* pos_io) {
-    constexpr uint64_t kMask = (uint64_t{1} << kPairTableBits) - 1;
     const size_t start = *pos_io;
     size_t pos = start;
     while (reader_.CanPeekFast() && count - pos >= 4 * kPairTableElements) {
       uint64_t word = reader_.PeekFast();
       int used = 0;
       for (int lookup = 0; lookup < 4; ++lookup) {
-        const size_t pattern = word & kMask;
+        const size_t pattern = word & kPairTableMask;
         const int bits = table_->bits[pattern];
         if (bits == 0) {
           reader_.Skip(used);
@@ -1485,11 +1494,10 @@ class UnitDecoder {
   template <typename Out>
   LAPLACE_RICE_INLINE void DecodeNonZerosByTable(Out* out, size_t count,
                                                  size_t end, size_t* pos_io) {
-    constexpr uint64_t kMask = (uint64_t{1} << kPairTableBits) - 1;
     size_t pos = *pos_io;
     while (pos < end && count - pos >= kPairTableElements &&
            reader_.CanPeekFast()) {
-      const size_t pattern = reader_.PeekFast() & kMask;
+      const size_t pattern = reader_.PeekFast() & kPairTableMask;
       const size_t whole = non_zero_table_->whole[pattern];
       if (whole == 0) break;
       const size_t taken = std::min(whole, end - pos);

@@ -267,6 +267,12 @@ Status DecodeTo(const uint8_t* data, size_t size, const CodeParams& params,
 LAPLACE_RICE_API
 Status DecodeTo(const uint8_t* data, size_t size, const CodeParams& params,
                 double* out, size_t count);
+// (Decode itself, for code templated on the output type.)
+inline Status DecodeTo(const uint8_t* data, size_t size,
+                       const CodeParams& params, int32_t* out, size_t count) {
+  return Decode(data, size, params, out, count);
+}
+
 // The same for a string held as chars (std::string, a file's contents, ...).
 inline Status Decode(std::string_view code, const CodeParams& params,
                      int32_t* out, size_t count) {
