@@ -192,6 +192,7 @@ TEST(CodecSpecTest, EmptyUnitEveryCode) {
     std::string code = "untouched";
     ASSERT_TRUE(Encode(static_cast<const int32_t*>(nullptr), 0, p, &code).ok());
     EXPECT_EQ(code, "");
+    EXPECT_EQ(oracle::Encode({}, p), "");
     uint64_t bits = 1;
     ASSERT_TRUE(CountBits(static_cast<const int32_t*>(nullptr), 0, p, &bits).ok());
     EXPECT_EQ(bits, 0u);
@@ -200,6 +201,9 @@ TEST(CodecSpecTest, EmptyUnitEveryCode) {
     EXPECT_EQ(Decode(reinterpret_cast<const uint8_t*>("\x01"), 1, p, nullptr, 0).code(),
               ErrorCode::kDataLoss)
         << Describe(p);
+    std::vector<int32_t> none;
+    EXPECT_TRUE(oracle::Decode("", p, &none));
+    EXPECT_FALSE(oracle::Decode("\x01", p, &none)) << Describe(p);
   }
 }
 
