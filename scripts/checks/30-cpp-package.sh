@@ -2,7 +2,8 @@
 # Bazel: builds and tests the codec targets of BUILD with plain Bazel and
 # native rules only (no network: WORKSPACE maps the rule repositories Bazel
 # would download to local stand-ins in third_party/bazel). Installs Debian's
-# bazel-bootstrap if it is missing (idempotent); skips where it cannot.
+# bazel-bootstrap if it is missing (idempotent); where it cannot, prints
+# "SKIPPED: bazel not found" and exits 77 (scripts/test.sh counts a skip).
 # (The CMake package, find_package and pkg-config are tested by pytest:
 # tests/test_cpp_package.py.)
 set -euo pipefail
@@ -16,8 +17,9 @@ if ! command -v bazel >/dev/null; then
   fi
 fi
 if ! command -v bazel >/dev/null; then
-  echo "bazel not available: Bazel check skipped"
-  exit 0
+  echo "30-cpp-package: Bazel targets not built (apt-get install bazel-bootstrap, as root)"
+  echo "SKIPPED: bazel not found"
+  exit 77
 fi
 
 # Bazel's output lives outside the tree; --batch leaves no server behind.
@@ -33,7 +35,10 @@ rm -f "$log"
 # Optional (about 2 minutes on 2 cores): //:ops_kernels against a stand-in
 # @org_tensorflow made of the installed TensorFlow wheel, then the op library
 # loaded with tf.load_op_library and checked against laplace_rice.codec.
-[ "${LAPLACE_RICE_BAZEL_OPS:-0}" = 1 ] || exit 0
+if [ "${LAPLACE_RICE_BAZEL_OPS:-0}" != 1 ]; then
+  echo "30-cpp-package: //:ops_kernels not built (optional: LAPLACE_RICE_BAZEL_OPS=1)"
+  exit 0
+fi
 tf=$(python3 -c "import os, tensorflow as tf; print(os.path.dirname(tf.__file__))" 2>/dev/null)
 standin=$(mktemp -d)
 trap 'rm -rf "$standin"' EXIT

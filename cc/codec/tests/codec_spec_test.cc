@@ -1,110 +1,28 @@
-// The codec against a bit-by-bit writer of FORMAT.md: every code (gamma and
-// Rice k = 0..31, for run lengths and magnitudes, with and without runs of
-// non-zeros), edge values, empty units, long unary prefixes at every bit
-// offset, and hand-made malformed strings.
-//
-// SpecWriter is deliberately slow and literal (one bit at a time), so that it
-// shares nothing with the codec's optimized writer.
+// The codec against the format oracle (format_oracle.h, FORMAT.md bit by
+// bit): every code (gamma and Rice k = 0..31, for run lengths and
+// magnitudes, with and without runs of non-zeros), edge values, empty units,
+// long unary prefixes at every bit offset, hand-made malformed strings; the
+// decoder's verdict on valid, bit-flipped and cut strings; bit counts exact
+// to the bit. The oracle itself is pinned to hand-computed bits here and to
+// the reference's strings by GoldenVectors (codec_test.cc).
+#include <algorithm>
 #include <cstdint>
-#include <limits>
+#include <functional>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "format_oracle.h"
 #include "laplace_rice/codec.h"
 
 namespace laplace_rice {
 namespace {
 
-constexpr int32_t kMin = std::numeric_limits<int32_t>::min();
-constexpr int32_t kMax = std::numeric_limits<int32_t>::max();
-
-class SpecWriter {
- public:
-  void Bit(bool bit) {
-    if (bits_ % 8 == 0) bytes_.push_back('\0');
-    if (bit) bytes_.back() = static_cast<char>(bytes_.back() | (1 << (bits_ % 8)));
-    ++bits_;
-  }
-  // The low `width` bits of v, least significant first.
-  void Field(uint64_t v, int width) {
-    for (int i = 0; i < width; ++i) Bit((v >> i) & 1);
-  }
-  void Zeros(uint64_t n) {
-    for (uint64_t i = 0; i < n; ++i) Bit(false);
-  }
-  void Rice(uint64_t v, int k) {
-    Zeros(v >> k);
-    Bit(true);
-    Field(v, k);
-  }
-  void Gamma(uint64_t v) {  // v >= 1
-    int width = 0;
-    while ((v >> width) > 1) ++width;  // width = bit width - 1
-    Zeros(static_cast<uint64_t>(width));
-    Bit(true);
-    Field(v, width);
-  }
-  void RunLength(uint64_t r, const CodeParams& p) {
-    if (p.run_length_code >= 0) {
-      Rice(r, p.run_length_code);
-    } else {
-      Gamma(r + 1);
-    }
-  }
-  void NonZero(int32_t v, const CodeParams& p) {
-    Bit(v > 0);
-    const uint64_t magnitude = v < 0 ? uint64_t{0} - static_cast<uint64_t>(static_cast<int64_t>(v))
-                                     : static_cast<uint64_t>(v);
-    if (p.magnitude_code >= 0) {
-      Rice(magnitude - 1, p.magnitude_code);
-    } else {
-      Gamma(std::min<uint64_t>(magnitude, uint64_t{kMax}));  // INT32_MIN -> -INT32_MAX
-    }
-  }
-  const std::string& bytes() const { return bytes_; }
-  uint64_t bits() const { return bits_; }
-
- private:
-  std::string bytes_;
-  uint64_t bits_ = 0;
-};
-
-// The sequence of one unit, as the pseudo-code of FORMAT.md.
-SpecWriter SpecEncode(const std::vector<int32_t>& x, const CodeParams& p) {
-  SpecWriter w;
-  const size_t n = x.size();
-  size_t pos = 0;
-  uint64_t offset = 0;
-  while (pos < n) {
-    size_t r = 0;
-    while (pos + r < n && x[pos + r] == 0) ++r;
-    w.RunLength(r - offset, p);
-    pos += r;
-    if (pos == n) break;
-    if (!p.use_run_length_for_non_zeros) {
-      w.NonZero(x[pos++], p);
-      continue;
-    }
-    size_t m = 0;
-    while (pos + m < n && x[pos + m] != 0) ++m;
-    w.RunLength(m - 1, p);
-    for (size_t i = 0; i < m; ++i) w.NonZero(x[pos + i], p);
-    pos += m;
-    offset = 1;
-  }
-  return w;
-}
-
-std::string Describe(const CodeParams& p) {
-  std::ostringstream s;
-  s << "run_length_code=" << p.run_length_code << " magnitude_code=" << p.magnitude_code
-    << " use_run_length_for_non_zeros=" << p.use_run_length_for_non_zeros;
-  return s.str();
-}
+using oracle::Describe;
+constexpr int32_t kMin = oracle::kInt32Min;
+constexpr int32_t kMax = oracle::kInt32Max;
 
 // Every code of FORMAT.md: gamma (-1) and Rice k = 0..31 for both fields.
 std::vector<CodeParams> EveryCode() {
@@ -117,17 +35,9 @@ std::vector<CodeParams> EveryCode() {
   return all;
 }
 
-// Rice magnitudes with a small k write |v| >> k zero bits.
+// Rice magnitudes with a small k write |v| >> k zero bits: huge values only
+// where their codes stay short.
 bool HugeValuesAreCheap(const CodeParams& p) { return p.magnitude_code < 0 || p.magnitude_code >= 20; }
-
-std::vector<int32_t> Expected(std::vector<int32_t> x, const CodeParams& p) {
-  if (p.magnitude_code < 0) {
-    for (int32_t& v : x) {
-      if (v == kMin) v = -kMax;
-    }
-  }
-  return x;
-}
 
 // Through the std::string_view overload (the pointer form is used by
 // codec_test.cc).
@@ -135,20 +45,115 @@ Status DecodeString(const std::string& code, const CodeParams& p, std::vector<in
   return Decode(code, p, out->data(), out->size());
 }
 
-// Encode, CountBits and Decode all agree with the spec writer.
+// ---- The oracle pinned to FORMAT.md by hand-computed bits, so that the
+// codec is never checked against an oracle that drifted with it. ----
+
+TEST(FormatOracleTest, CodesAreTheHandComputedBits) {
+  using oracle::FromBits;
+  oracle::Writer w;
+  w.Rice(0, 0);  // 1
+  w.Rice(5, 1);  // 5 >> 1 = 2 zeros, 1, low bit 1: 0011
+  w.Rice(9, 3);  // 1 zero, 1, 001 least significant first: 01100
+  w.Gamma(1);    // 1
+  w.Gamma(5);    // 2 zeros, 1, low bits 01 least significant first: 00110
+  EXPECT_EQ(w.bytes(), FromBits("1" "0011" "01100" "1" "00110"));
+  EXPECT_EQ(w.bits(), 16u);
+  EXPECT_EQ(FromBits("01"), std::string("\x02", 1));  // the first bit is bit 0
+  EXPECT_EQ(FromBits("000000001"), std::string("\0\x01", 2));
+}
+
+TEST(FormatOracleTest, UnitsAreTheHandComputedBits) {
+  using oracle::FromBits;
+  struct Case {
+    std::vector<int32_t> x;
+    CodeParams p;
+    const char* bits;
+  };
+  const Case cases[] = {
+      // Gamma(3) = 011, sign 1, Rice(2, 0) = 001.
+      {{0, 0, 3}, CodeParams{}, "011" "1001"},
+      // Rice(0, 1) = 10, sign 0, Gamma(1) = 1.
+      {{-1}, CodeParams{1, -1, false}, "10" "01"},
+      // A final run: Gamma(2) = 010.
+      {{0}, CodeParams{}, "010"},
+      // Runs of non-zeros: Gamma(3) = 011 (2 zeros), Gamma(2) = 010 (2
+      // non-zeros), 1 00001 (+5), 0 1 (-1), then the last run less one:
+      // Gamma(1) = 1 (1 zero).
+      {{0, 0, 5, -1, 0}, CodeParams{-1, 0, true}, "011" "010" "100001" "01" "1"},
+      // Gamma magnitudes: INT32_MIN is written as -(2^31 - 1).
+      {{kMin}, CodeParams{0, -1, false},
+       "1" "0" "000000000000000000000000000000" "1" "111111111111111111111111111111"},
+      {{}, CodeParams{}, ""},
+  };
+  for (const Case& c : cases) {
+    const std::string bits = c.bits;
+    EXPECT_EQ(oracle::Encode(c.x, c.p), FromBits(bits)) << Describe(c.p);
+    EXPECT_EQ(oracle::Bits(c.x, c.p), bits.size()) << Describe(c.p);
+    std::vector<int32_t> decoded(c.x.size(), 777);
+    EXPECT_TRUE(oracle::Decode(FromBits(bits), c.p, &decoded)) << Describe(c.p);
+    EXPECT_EQ(decoded, oracle::Decoded(c.x, c.p)) << Describe(c.p);
+  }
+}
+
+// The oracle's malformed cases, one by one (the codec must agree: below).
+TEST(FormatOracleTest, DecoderRejectsWhatFormatMdCallsMalformed) {
+  using oracle::FromBits;
+  const CodeParams gamma{-1, -1, false};
+  std::vector<int32_t> one(1), two(2);
+  EXPECT_TRUE(oracle::Decode(FromBits("1" "1" "1"), gamma, &one));          // +1
+  EXPECT_FALSE(oracle::Decode(FromBits("1" "1"), gamma, &one));             // bits run out
+  EXPECT_FALSE(oracle::Decode(FromBits("011"), gamma, &one));               // run of 2 > 1
+  EXPECT_FALSE(oracle::Decode(FromBits(std::string(31, '0') + "1" + std::string(31, '0')),
+                              gamma, &one));                                // gamma prefix 31
+  // -2^31 fits int32, but its gamma code would need a prefix of 31.
+  EXPECT_FALSE(oracle::Decode(FromBits("1" "0" + std::string(31, '0') + "1" + std::string(31, '0')),
+                              gamma, &one));
+  EXPECT_FALSE(oracle::Decode(FromBits("1" "1" "1" "00000000"), gamma, &one));  // unused byte
+  EXPECT_TRUE(oracle::Decode(FromBits("1" "1" "1" "00000"), gamma, &one));  // padding only
+  // Rice k = 31 magnitudes: 2^31 is INT32_MIN's, negative only; 2^32 is over.
+  const CodeParams rice31{0, 31, false};
+  const std::string low_ones(31, '1');
+  EXPECT_TRUE(oracle::Decode(FromBits("1" "0" "1" + low_ones), rice31, &one));
+  EXPECT_EQ(one[0], kMin);
+  EXPECT_FALSE(oracle::Decode(FromBits("1" "1" "1" + low_ones), rice31, &one));
+  EXPECT_FALSE(oracle::Decode(FromBits("1" "0" "001" + std::string(31, '0')), rice31, &one));
+  // A run of non-zeros past the end of the unit.
+  EXPECT_FALSE(oracle::Decode(FromBits("1" "010" "11" "11"), CodeParams{-1, 0, true}, &one));
+  EXPECT_TRUE(oracle::Decode(FromBits("1" "010" "11" "11"), CodeParams{-1, 0, true}, &two));
+}
+
+// The oracle's decoder inverts its encoder under every code.
+TEST(FormatOracleTest, DecodeInvertsEncodeEveryCode) {
+  const std::vector<int32_t> x = {0, 3, -1, 0, 0, 0, 7, 7, -2, 0, 1};
+  for (const CodeParams& p : EveryCode()) {
+    const std::string code = oracle::Encode(x, p);
+    EXPECT_EQ(BytesForBits(oracle::Bits(x, p)), code.size()) << Describe(p);
+    std::vector<int32_t> decoded(x.size());
+    ASSERT_TRUE(oracle::Decode(code, p, &decoded)) << Describe(p);
+    EXPECT_EQ(decoded, x) << Describe(p);
+  }
+}
+
+// ---- The codec against the oracle. ----
+
+// Encode, CountBits and Decode all agree with the oracle, and the oracle
+// decodes what Encode wrote.
 void ExpectMatchesSpec(const std::vector<int32_t>& x, const CodeParams& p) {
-  const SpecWriter spec = SpecEncode(x, p);
+  const std::string spec = oracle::Encode(x, p);
   std::string code;
   const Status status = Encode(x.data(), x.size(), p, &code);
   ASSERT_TRUE(status.ok()) << status.message() << " " << Describe(p);
-  ASSERT_EQ(code, spec.bytes()) << Describe(p);
+  ASSERT_EQ(code, spec) << Describe(p);
   uint64_t bits = 0;
   ASSERT_TRUE(CountBits(x.data(), x.size(), p, &bits).ok());
-  EXPECT_EQ(bits, spec.bits()) << Describe(p);
+  EXPECT_EQ(bits, oracle::Bits(x, p)) << Describe(p);
   std::vector<int32_t> decoded(x.size(), 777);
   const Status decoded_status = DecodeString(code, p, &decoded);
   ASSERT_TRUE(decoded_status.ok()) << decoded_status.message() << " " << Describe(p);
-  EXPECT_EQ(decoded, Expected(x, p)) << Describe(p);
+  EXPECT_EQ(decoded, oracle::Decoded(x, p)) << Describe(p);
+  std::vector<int32_t> by_oracle(x.size(), 777);
+  ASSERT_TRUE(oracle::Decode(code, p, &by_oracle)) << Describe(p);
+  EXPECT_EQ(by_oracle, decoded) << Describe(p);
 }
 
 TEST(CodecSpecTest, EveryCodeWritesTheSpecifiedBits) {
@@ -187,6 +192,7 @@ TEST(CodecSpecTest, EmptyUnitEveryCode) {
     std::string code = "untouched";
     ASSERT_TRUE(Encode(static_cast<const int32_t*>(nullptr), 0, p, &code).ok());
     EXPECT_EQ(code, "");
+    EXPECT_EQ(oracle::Encode({}, p), "");
     uint64_t bits = 1;
     ASSERT_TRUE(CountBits(static_cast<const int32_t*>(nullptr), 0, p, &bits).ok());
     EXPECT_EQ(bits, 0u);
@@ -195,6 +201,9 @@ TEST(CodecSpecTest, EmptyUnitEveryCode) {
     EXPECT_EQ(Decode(reinterpret_cast<const uint8_t*>("\x01"), 1, p, nullptr, 0).code(),
               ErrorCode::kDataLoss)
         << Describe(p);
+    std::vector<int32_t> none;
+    EXPECT_TRUE(oracle::Decode("", p, &none));
+    EXPECT_FALSE(oracle::Decode("\x01", p, &none)) << Describe(p);
   }
 }
 
@@ -228,20 +237,26 @@ TEST(CodecSpecTest, LongPrefixesAtEveryBitOffset) {
 TEST(CodecSpecTest, GammaPrefixOf30BitsDecodes31IsDataLoss) {
   const CodeParams gamma{-1, -1, false};
   for (int32_t v : {1 << 30, kMax, -(1 << 30), -kMax}) ExpectMatchesSpec({v}, gamma);
-  SpecWriter w;
-  w.Gamma(1);  // run of 0
-  w.Bit(true);  // sign
-  w.Zeros(31);
-  w.Bit(true);
-  w.Field(0, 31);
   std::vector<int32_t> out(1);
-  EXPECT_EQ(DecodeString(w.bytes(), gamma, &out).code(), ErrorCode::kDataLoss);
+  // 2^31: too large for +, but -2^31 would fit int32; only the prefix
+  // rule makes the negative one malformed.
+  for (bool positive : {true, false}) {
+    oracle::Writer w;
+    w.Gamma(1);  // run of 0
+    w.Bit(positive);  // sign
+    w.Zeros(31);
+    w.Bit(true);
+    w.Field(0, 31);
+    EXPECT_EQ(DecodeString(w.bytes(), gamma, &out).code(), ErrorCode::kDataLoss) << positive;
+    EXPECT_FALSE(oracle::Decode(w.bytes(), gamma, &out)) << positive;
+  }
   // The same for a gamma run length.
-  SpecWriter run;
+  oracle::Writer run;
   run.Zeros(31);
   run.Bit(true);
   run.Field(0, 31);
   EXPECT_EQ(DecodeString(run.bytes(), gamma, &out).code(), ErrorCode::kDataLoss);
+  EXPECT_FALSE(oracle::Decode(run.bytes(), gamma, &out));
 }
 
 TEST(CodecSpecTest, MalformedStringsAreDataLoss) {
@@ -249,7 +264,7 @@ TEST(CodecSpecTest, MalformedStringsAreDataLoss) {
   struct Case {
     const char* what;
     CodeParams params;
-    SpecWriter string;
+    oracle::Writer string;
   };
   std::vector<Case> cases;
   {  // A zero run longer than the unit.
@@ -306,6 +321,105 @@ TEST(CodecSpecTest, MalformedStringsAreDataLoss) {
     const Status status = DecodeString(c.string.bytes(), c.params, &out);
     EXPECT_EQ(status.code(), ErrorCode::kDataLoss) << c.what;
     EXPECT_FALSE(status.message().empty()) << c.what;
+    EXPECT_FALSE(oracle::Decode(c.string.bytes(), c.params, &out)) << c.what;
+  }
+}
+
+// Runs of every length up to a few words, and some very long ones, across
+// word boundaries and at the end: the counts are exact to the bit (the
+// oracle counts the bits it writes, one by one).
+TEST(CodecSpecTest, CountBitsIsExactForAllRunLengths) {
+  const ParallelRunner serial = [](size_t n, const std::function<void(size_t)>& task) {
+    for (size_t i = 0; i < n; ++i) task(i);
+  };
+  std::mt19937 rng(11);
+  for (int trial = 0; trial < 300; ++trial) {
+    std::vector<int32_t> x;
+    const size_t target = 1 + rng() % (trial % 10 == 0 ? 300000 : 3000);
+    while (x.size() < target) {
+      const int kind = static_cast<int>(rng() % 8);
+      const size_t zeros = kind < 5 ? rng() % 4 : kind < 7 ? rng() % 200 : rng() % 100000;
+      x.insert(x.end(), zeros, 0);
+      const int32_t magnitude = 1 + static_cast<int32_t>(rng() % 20);
+      x.push_back(rng() % 2 ? magnitude : -magnitude);
+    }
+    if (trial % 3 == 0) x.insert(x.end(), rng() % 300, 0);  // trailing zeros
+    for (const CodeParams& params :
+         {CodeParams{-1, 0, false}, CodeParams{-1, 2, false}, CodeParams{-1, -1, false},
+          CodeParams{0, 0, false}, CodeParams{3, -1, false}, CodeParams{-1, 0, true},
+          CodeParams{2, 1, true}}) {
+      const uint64_t expected = oracle::Bits(x, params);
+      uint64_t bits = 0;
+      ASSERT_TRUE(CountBits(x.data(), x.size(), params, &bits).ok());
+      ASSERT_EQ(bits, expected) << Describe(params) << " trial " << trial;
+      const std::vector<float> xf(x.begin(), x.end());
+      ASSERT_TRUE(CountBits(xf.data(), xf.size(), params, &bits).ok());
+      ASSERT_EQ(bits, expected) << Describe(params) << " trial " << trial << " (float)";
+      ASSERT_TRUE(CountBitsParallel(x.data(), x.size(), params, 5, serial, &bits).ok());
+      ASSERT_EQ(bits, expected) << Describe(params) << " trial " << trial << " (parts)";
+    }
+  }
+  // All zeros, one long run; and no zeros at all.
+  for (size_t n : {size_t{1}, size_t{63}, size_t{64}, size_t{65}, size_t{1} << 20}) {
+    const std::vector<int32_t> zeros(n, 0), ones(n, 1);
+    for (const std::vector<int32_t>* x : {&zeros, &ones}) {
+      uint64_t bits = 0;
+      ASSERT_TRUE(CountBits(x->data(), x->size(), CodeParams{}, &bits).ok());
+      EXPECT_EQ(bits, oracle::Bits(*x, CodeParams{})) << n;
+    }
+  }
+}
+
+// The decoder agrees with the oracle's on valid strings of every length and
+// on bit-flipped and cut ones: same values, same verdict; the encoder writes
+// the oracle's string. Small magnitudes and short runs take the codec's
+// lookup tables (narrow codes), the rest mixes in codes that do not fit one.
+TEST(CodecSpecTest, DecoderMatchesFormatOracle) {
+  std::mt19937 rng(5);
+  for (const CodeParams& params :
+       {CodeParams{-1, 0, false}, CodeParams{0, 0, false}, CodeParams{1, 0, false},
+        CodeParams{-1, 1, false}, CodeParams{0, -1, false}, CodeParams{-1, -1, false},
+        CodeParams{2, 1, false}, CodeParams{4, 3, false}, CodeParams{-1, 0, true},
+        CodeParams{0, 0, true}, CodeParams{-1, 1, true}, CodeParams{-1, -1, true},
+        CodeParams{2, 1, true}, CodeParams{1, 4, true}}) {
+    for (int trial = 0; trial < 400; ++trial) {
+      const size_t n = trial < 200 ? static_cast<size_t>(trial) : 1 + rng() % 5000;
+      const int wide = static_cast<int>(rng() % 4);  // how often codes are long
+      std::vector<int32_t> x(n);
+      for (int32_t& v : x) {
+        const uint32_t r = static_cast<uint32_t>(rng());
+        const int32_t magnitude = static_cast<int32_t>(
+            r % 16 < static_cast<uint32_t>(wide) ? 1 + (r >> 8) % 300 : 1 + (r >> 8) % 3);
+        v = r % 5 < 2 ? 0 : (r & 32 ? magnitude : -magnitude);
+      }
+      if (trial % 7 == 0 && n > 10) std::fill(x.begin() + n / 3, x.begin() + n / 2, 0);
+      std::string code;
+      ASSERT_TRUE(Encode(x.data(), x.size(), params, &code).ok()) << Describe(params);
+      std::vector<int32_t> decoded(n), by_oracle(n);
+      ASSERT_TRUE(DecodeString(code, params, &decoded).ok()) << Describe(params);
+      ASSERT_EQ(decoded, x) << Describe(params) << " n=" << n;
+      // The encoder's table and computed codes are FORMAT.md's.
+      ASSERT_EQ(code, oracle::Encode(x, params)) << Describe(params) << " n=" << n;
+      ASSERT_TRUE(oracle::Decode(code, params, &by_oracle)) << Describe(params);
+      ASSERT_EQ(by_oracle, x) << Describe(params) << " n=" << n;
+      for (int mutation = 0; mutation < 4 && !code.empty(); ++mutation) {
+        std::string bad = code;
+        if (mutation == 3) {
+          bad.resize(rng() % code.size());
+        } else {
+          bad[rng() % bad.size()] ^= static_cast<char>(1 << (rng() % 8));
+        }
+        const bool oracle_ok = oracle::Decode(bad, params, &by_oracle);
+        const Status status = DecodeString(bad, params, &decoded);
+        ASSERT_EQ(status.ok(), oracle_ok) << Describe(params) << " n=" << n << " "
+                                          << status.message();
+        if (oracle_ok) {
+          ASSERT_EQ(decoded, by_oracle) << Describe(params) << " n=" << n;
+        } else {
+          ASSERT_EQ(status.code(), ErrorCode::kDataLoss);
+        }
+      }
+    }
   }
 }
 
