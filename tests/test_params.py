@@ -26,7 +26,6 @@ def test_limits_come_from_the_compiled_codec():
 def test_defaults_are_the_models():
     params = CodeParams()
     assert params.as_kwargs() == DEFAULTS
-    assert params.as_dict() == DEFAULTS
     assert params.as_tuple() == (-1, 0, False)
 
 
@@ -63,13 +62,6 @@ def test_bad_flag():
     for bad in (1, 0, "yes", None, 1.0):
         with pytest.raises(TypeError, match="use_run_length_for_non_zeros must be a bool"):
             CodeParams(use_run_length_for_non_zeros=bad)
-
-
-def test_flags_are_the_cli_options():
-    assert CodeParams().flags() == "--run-length-code -1 --magnitude-code 0"
-    assert CodeParams(2, 1, True).flags() == (
-        "--run-length-code 2 --magnitude-code 1 --use-run-length-for-non-zeros"
-    )
 
 
 def test_feeds_the_codec():

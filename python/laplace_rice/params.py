@@ -102,15 +102,6 @@ class CodeParams:
         """
         return dataclasses.asdict(self)
 
-    as_dict = as_kwargs
-
     def as_tuple(self) -> tuple[int, int, bool]:
         """`(run_length_code, magnitude_code, use_run_length_for_non_zeros)`."""
         return (self.run_length_code, self.magnitude_code, self.use_run_length_for_non_zeros)
-
-    def flags(self) -> str:
-        """The parameters as `laplace-rice compress` options."""
-        text = f"--run-length-code {self.run_length_code} --magnitude-code {self.magnitude_code}"
-        if self.use_run_length_for_non_zeros:
-            text += " --use-run-length-for-non-zeros"
-        return text

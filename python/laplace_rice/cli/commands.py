@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -14,6 +15,9 @@ from laplace_rice.cli.errors import CliError, one_line
 from laplace_rice.cli.pipelines import compress_file, decompress_file
 from laplace_rice.container import ContainerReader, Header
 from laplace_rice.params import CodeParams
+
+if TYPE_CHECKING:
+    from laplace_rice.tuning import CodeParamsSuggestion
 
 __all__ = ["compress", "decompress", "demo", "info", "tune"]
 
@@ -51,7 +55,7 @@ def compress(args: argparse.Namespace) -> int:
     bits = 8 * size / header.size if header.size else 0.0
     print(
         f"{args.output}: {_format_bytes(size)} from {_format_bytes(raw)} "
-        f"({bits:.3f} bits/element, {header.num_units} units, {header.params.flags()}) "
+        f"({bits:.3f} bits/element, {header.num_units} units, {_flags(header.params)}) "
         f"in {seconds:.2f} s"
     )
     return 0
@@ -104,7 +108,7 @@ def tune(args: argparse.Namespace) -> int:
     suggestion, sample = _suggest(array, header)
     default_bits = _bits_per_element(sample, CodeParams())
     print(f"sample: {sample.shape[0]} of {header.num_units} coding units, {sample.size} elements")
-    print(f"suggested: {CodeParams(**suggestion.as_kwargs()).flags()}")
+    print(f"suggested: {_flags(CodeParams(**suggestion.as_kwargs()))}")
     print(f"  bits/element, suggested:  {suggestion.bits_per_element:.4f}")
     if default_bits is not None:
         print(f"  bits/element, defaults:   {default_bits:.4f}")
@@ -131,7 +135,7 @@ def _header(array: np.ndarray, coding_rank: int | None) -> Header:
     return Header(array.dtype, array.shape, rank)
 
 
-def _suggest(array: np.ndarray, header: Header):
+def _suggest(array: np.ndarray, header: Header) -> tuple[CodeParamsSuggestion, np.ndarray]:
     """Calls `laplace_rice.tuning.suggest_code_params` on a sample of the array."""
     try:
         from laplace_rice.tuning import suggest_code_params
@@ -149,6 +153,14 @@ def _bits_per_element(sample: np.ndarray, params: CodeParams) -> float | None:
         return None
     bits = codec.encoded_bits_batch(sample, **params.as_kwargs())
     return 8 * float(np.sum((bits + 7) // 8)) / sample.size
+
+
+def _flags(params: CodeParams) -> str:
+    """The parameters as `compress` options."""
+    text = f"--run-length-code {params.run_length_code} --magnitude-code {params.magnitude_code}"
+    if params.use_run_length_for_non_zeros:
+        text += " --use-run-length-for-non-zeros"
+    return text
 
 
 def _code_name(k: int) -> str:
