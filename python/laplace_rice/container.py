@@ -123,7 +123,7 @@ class Header:
                 raise ContainerError(
                     f"{name} must be -1 (gamma) or 0 to {MAX_RICE_PARAMETER}, got {value}"
                 )
-        for name, value in dataclasses.asdict(params).items():
+        for name, value in params.as_kwargs().items():
             object.__setattr__(self, name, value)
         object.__setattr__(self, "_params", params)
         if self.unit_size > MAX_UNIT_SIZE:

@@ -68,12 +68,13 @@ class LaplaceEntropyModel(tf.Module):
             magnitudes if >= 0, else Elias gamma code (as -1).
           use_run_length_for_non_zeros: Bool. Whether to encode the lengths of
             runs of non-zeros too.
-
-        The three code parameters are checked by `laplace_rice.CodeParams`;
-        `self.code_params` holds them.
           bottleneck_dtype: `tf.dtypes.DType`. Data type of the bottleneck
             tensor (float16, bfloat16, float32 or float64). Defaults to
             `tf.keras.mixed_precision.global_policy().compute_dtype`.
+
+        The three code parameters are checked by `laplace_rice.CodeParams`
+        (the same rules and messages as `laplace_rice.codec`);
+        `self.code_params` holds them.
 
         Raises:
           TypeError: if an integer argument is not an integer, or
