@@ -399,3 +399,13 @@ def test_compress_errors_name_the_coding_units(capsys, tmp_path):
     _expect_one_line_error(capsys, "compress", tmp_path / "a.npy", tmp_path / "x.lrc",
                            "--chunk-bytes", "32",
                            match="cannot compress coding units 4 to 5")  # fmt: skip
+
+
+def test_the_demo_and_the_tool_do_not_import_each_other():
+    code = (
+        "import sys\n"
+        "import laplace_rice.demo\n"
+        "assert 'laplace_rice.cli' not in sys.modules, 'demo imported the CLI'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
