@@ -285,7 +285,7 @@ def test_code_params_are_checked_and_held_by_code_params():
     model = LaplaceEntropyModel(1, run_length_code=np.int64(2), magnitude_code=-7,
                                 use_run_length_for_non_zeros=True)  # fmt: skip
     assert model.code_params == CodeParams(2, -1, True)
-    assert (model.run_length_code, model.magnitude_code) == (2, -1)
+    assert (model.run_length_code, model.magnitude_code) == (2, -7)
     assert model.use_run_length_for_non_zeros is True
     # The same messages as the codec's (one check for both).
     with pytest.raises(ValueError, match="magnitude_code = 32 is out of range"):
@@ -298,6 +298,7 @@ def test_code_params_are_checked_and_held_by_code_params():
 
 def test_negative_codes_select_gamma():
     model = LaplaceEntropyModel(coding_rank=1, run_length_code=-5, magnitude_code=-2)
+    assert (model.run_length_code, model.magnitude_code) == (-5, -2)  # as given
     x = tf.constant([[0.0, 3.0, -9.0, 0.0]])
     gamma = LaplaceEntropyModel(coding_rank=1, run_length_code=-1, magnitude_code=-1)
     assert model.compress(x).numpy()[0] == gamma.compress(x).numpy()[0]

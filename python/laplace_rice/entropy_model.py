@@ -62,10 +62,9 @@ class LaplaceEntropyModel(tf.Module):
             and the penalty is summed over each coding unit.
           l1: Float. L1 regularization factor, > 0.
           run_length_code: Int. Rice code with this parameter (0 to 31) for run
-            lengths if >= 0, else Elias gamma code (any negative value is
-            kept as -1).
+            lengths if >= 0, else Elias gamma code.
           magnitude_code: Int. Rice code with this parameter (0 to 31) for
-            magnitudes if >= 0, else Elias gamma code (as -1).
+            magnitudes if >= 0, else Elias gamma code.
           use_run_length_for_non_zeros: Bool. Whether to encode the lengths of
             runs of non-zeros too.
           bottleneck_dtype: `tf.dtypes.DType`. Data type of the bottleneck
@@ -78,7 +77,7 @@ class LaplaceEntropyModel(tf.Module):
 
         Raises:
           TypeError: if an integer argument is not an integer, or
-            `use_run_length_for_non_zeros` not a bool.
+            `use_run_length_for_non_zeros` neither a bool nor an integer.
           ValueError: if an argument is out of range.
         """
         self._coding_rank = _check_coding_rank(coding_rank)
@@ -90,6 +89,9 @@ class LaplaceEntropyModel(tf.Module):
         self._code_params = CodeParams(
             run_length_code, magnitude_code, use_run_length_for_non_zeros
         )
+        # The properties report the codes as given (-5 stays -5, as in
+        # tensorflow-compression); code_params holds the normalized ones.
+        self._given_codes = (int(run_length_code), int(magnitude_code))
         if bottleneck_dtype is None:
             bottleneck_dtype = _default_bottleneck_dtype()
         try:
@@ -122,12 +124,12 @@ class LaplaceEntropyModel(tf.Module):
     @property
     def run_length_code(self) -> int:
         """run_length_code parameter."""
-        return self._code_params.run_length_code
+        return self._given_codes[0]
 
     @property
     def magnitude_code(self) -> int:
         """magnitude_code parameter."""
-        return self._code_params.magnitude_code
+        return self._given_codes[1]
 
     @property
     def use_run_length_for_non_zeros(self) -> bool:

@@ -18,6 +18,7 @@ codec, so they cannot drift from what the C++ code accepts.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import operator
 from typing import Any
 
@@ -54,7 +55,8 @@ def _code(name: str, value: Any) -> int:
 
 
 def _flag(name: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
+    # Integers are accepted, as tensorflow-compression's model accepts them.
+    if not isinstance(value, (bool, np.bool_, numbers.Integral)):
         raise TypeError(f"{name} must be a bool, got {value!r} ({type(value).__name__})")
     return bool(value)
 
@@ -78,7 +80,7 @@ class CodeParams:
 
     Raises:
       TypeError: a code that is not an int (bools included), or a flag that
-        is not a bool.
+        is neither a bool nor an int.
       ValueError: a code above `MAX_RICE_PARAMETER`.
     """
 
