@@ -350,7 +350,7 @@ def test_tune_and_auto_plumbing_with_a_stand_in(capsys, tmp_path, monkeypatch):
     stand_in = types.ModuleType("laplace_rice.tuning")
     stand_in.suggest_code_params = lambda samples: seen.append(samples) or Suggestion()
     monkeypatch.setitem(sys.modules, "laplace_rice.tuning", stand_in)
-    monkeypatch.setattr(cli, "TUNE_SAMPLE_ELEMENTS", 64)
+    monkeypatch.setattr(cli.arrays, "TUNE_SAMPLE_ELEMENTS", 64)
 
     array = _laplace((40, 16), scale=4.0)
     np.save(tmp_path / "a.npy", array)
@@ -369,3 +369,43 @@ def test_tune_and_auto_plumbing_with_a_stand_in(capsys, tmp_path, monkeypatch):
     code, out, _ = _run(capsys, "info", tmp_path / "x.lrc")
     assert "run_length_code               2 (Rice, k=2)" in out
     assert "use_run_length_for_non_zeros  True" in out
+
+
+def test_coding_commands_run_without_tensorflow(tmp_path):
+    """Only `demo` loads TensorFlow: the rest run on the codec, quietly."""
+    np.save(tmp_path / "a.npy", _laplace((20, 64), scale=3.0))
+    code = (
+        "import sys\n"
+        "from laplace_rice.cli import main\n"
+        "for argv in (['compress', 'a.npy', 'a.lrc'], ['decompress', 'a.lrc', 'b.npy'],\n"
+        "             ['info', 'a.lrc'], ['tune', 'a.npy'],\n"
+        "             ['compress', '--auto', 'a.npy', 'c.lrc']):\n"
+        "    assert main(argv) == 0, argv\n"
+        "assert 'tensorflow' not in sys.modules, 'a coding command loaded TensorFlow'\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # no TensorFlow log lines
+    assert "suggested: --run-length-code" in result.stdout
+    np.testing.assert_array_equal(np.load(tmp_path / "b.npy"), np.rint(np.load(tmp_path / "a.npy")))
+
+
+def test_compress_errors_name_the_coding_units(capsys, tmp_path):
+    array = np.zeros((6, 4), np.float32)
+    array[4, 1] = np.nan
+    np.save(tmp_path / "a.npy", array)
+    _expect_one_line_error(capsys, "compress", tmp_path / "a.npy", tmp_path / "x.lrc",
+                           "--chunk-bytes", "32",
+                           match="cannot compress coding units 4 to 5")  # fmt: skip
+
+
+def test_the_demo_and_the_tool_do_not_import_each_other():
+    code = (
+        "import sys\n"
+        "import laplace_rice.demo\n"
+        "assert 'laplace_rice.cli' not in sys.modules, 'demo imported the CLI'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

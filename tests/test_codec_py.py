@@ -199,7 +199,11 @@ def test_bad_parameters():
         with pytest.raises(TypeError, match=name):
             codec.encoded_bits(x, **{name: 1.5})
     with pytest.raises(TypeError, match="use_run_length_for_non_zeros"):
-        codec.encode(x, use_run_length_for_non_zeros=1)
+        codec.encode(x, use_run_length_for_non_zeros="yes")
+    # An int flag is taken as a bool, as the model takes it.
+    assert codec.encode(x, use_run_length_for_non_zeros=1) == codec.encode(
+        x, use_run_length_for_non_zeros=True
+    )
     # Any negative value is gamma.
     assert codec.encode(x, run_length_code=-(10**20), magnitude_code=-7) == codec.encode(
         x, run_length_code=-1, magnitude_code=-1

@@ -44,3 +44,56 @@ def test_mismatched_tensorflow_version_is_a_clear_import_error():
     assert result.returncode == 0, result.stderr
     assert "built against TensorFlow 2.9.0" in result.stdout
     assert "Rebuild" in result.stdout
+
+
+def test_tensorflow_free_names_stay_tensorflow_free():
+    result = _run(
+        """
+        import sys, laplace_rice
+        from laplace_rice import CodeParams, codec, suggest_code_params
+        from laplace_rice.cli import main
+        assert laplace_rice.CodeParams is CodeParams
+        names = dir(laplace_rice)
+        for name in laplace_rice.__all__ + ["codec", "ops", "serving", "cli"]:
+            assert name in names, name
+        assert "tensorflow" not in sys.modules, "a TensorFlow-free name loaded TensorFlow"
+        """
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_tensorflow_names_load_on_first_use():
+    result = _run(
+        """
+        import sys, laplace_rice
+        from laplace_rice import LaplaceEntropyModel
+        assert "tensorflow" in sys.modules
+        assert LaplaceEntropyModel is laplace_rice.entropy_model.LaplaceEntropyModel
+        assert laplace_rice.run_length_encode is laplace_rice.ops.run_length_encode
+        assert laplace_rice.ops.library is not None
+        try:
+            laplace_rice.no_such_name
+        except AttributeError as error:
+            assert "no_such_name" in str(error)
+        else:
+            raise SystemExit("no AttributeError")
+        """
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_version_check_runs_when_a_tensorflow_name_is_first_used():
+    result = _run(
+        """
+        import laplace_rice, laplace_rice._build_info as info
+        info.TF_VERSION = "2.9.0"
+        try:
+            laplace_rice.LaplaceEntropyModel
+        except ImportError as error:
+            print(error)
+        else:
+            raise SystemExit("no ImportError")
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert "built against TensorFlow 2.9.0" in result.stdout

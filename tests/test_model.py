@@ -279,8 +279,26 @@ def test_bad_construction_arguments(kwargs, error, match):
         LaplaceEntropyModel(**kwargs)
 
 
+def test_code_params_are_checked_and_held_by_code_params():
+    from laplace_rice.params import CodeParams
+
+    model = LaplaceEntropyModel(1, run_length_code=np.int64(2), magnitude_code=-7,
+                                use_run_length_for_non_zeros=True)  # fmt: skip
+    assert model.code_params == CodeParams(2, -1, True)
+    assert (model.run_length_code, model.magnitude_code) == (2, -7)
+    assert model.use_run_length_for_non_zeros is True
+    # The same messages as the codec's (one check for both).
+    with pytest.raises(ValueError, match="magnitude_code = 32 is out of range"):
+        LaplaceEntropyModel(1, magnitude_code=32)
+    with pytest.raises(TypeError, match="use_run_length_for_non_zeros must be a bool"):
+        LaplaceEntropyModel(1, use_run_length_for_non_zeros="yes")
+    with pytest.raises(TypeError, match="run_length_code"):
+        LaplaceEntropyModel(1, run_length_code=True)
+
+
 def test_negative_codes_select_gamma():
     model = LaplaceEntropyModel(coding_rank=1, run_length_code=-5, magnitude_code=-2)
+    assert (model.run_length_code, model.magnitude_code) == (-5, -2)  # as given
     x = tf.constant([[0.0, 3.0, -9.0, 0.0]])
     gamma = LaplaceEntropyModel(coding_rank=1, run_length_code=-1, magnitude_code=-1)
     assert model.compress(x).numpy()[0] == gamma.compress(x).numpy()[0]

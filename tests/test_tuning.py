@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -125,6 +127,33 @@ def test_suggestion_is_frozen_and_feeds_the_model():
 def test_bad_samples(samples, error, match):
     with pytest.raises(error, match=match):
         suggest_code_params(samples)
+
+
+def test_tensors_are_samples_too():
+    x = laplace(3, (30, 40), seed=5)
+    assert suggest_code_params(tf.constant(x)) == suggest_code_params(x)
+
+
+def test_suggestion_params_are_code_params():
+    from laplace_rice.params import CodeParams
+
+    s = suggest_code_params(laplace(4, 4096))
+    assert isinstance(s.params, CodeParams)
+    assert s.params.as_kwargs() == s.as_kwargs()
+
+
+def test_tuning_does_not_import_tensorflow():
+    code = (
+        "import sys, numpy as np\n"
+        "from laplace_rice import suggest_code_params\n"
+        "s = suggest_code_params(np.arange(-50, 50).reshape(4, 25))\n"
+        "assert 'tensorflow' not in sys.modules, 'tuning loaded TensorFlow'\n"
+        "print(s.bits_per_element)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert float(result.stdout) > 0
 
 
 def test_bad_coding_rank():

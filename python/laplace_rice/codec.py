@@ -25,6 +25,8 @@ Code parameters (keyword-only everywhere, defaults as in the reference):
 - `use_run_length_for_non_zeros`: also code runs of non-zeros (default False).
 
 They are not stored in the strings: decode with the values you encoded with.
+`laplace_rice.params.CodeParams` checks them; `**params.as_kwargs()` passes
+a checked set to any function here.
 
 Values: C-contiguous native int32, float32 and float64 arrays are read in
 place (no copy). Floating-point values are rounded half to even, as
@@ -54,10 +56,12 @@ from typing import Any
 import numpy as np
 
 from laplace_rice import _codec
+from laplace_rice.params import MAX_RICE_PARAMETER, MAX_UNIT_SIZE, CodeParams
 
 __all__ = [
     "MAX_RICE_PARAMETER",
     "MAX_UNIT_SIZE",
+    "CodeParams",
     "decode",
     "decode_batch",
     "encode",
@@ -66,41 +70,13 @@ __all__ = [
     "encoded_bits_batch",
 ]
 
-MAX_RICE_PARAMETER: int = _codec.MAX_RICE_PARAMETER
-"""The largest Rice parameter `k` (31)."""
-
-MAX_UNIT_SIZE: int = _codec.MAX_UNIT_SIZE
-"""The largest number of values in one coding unit (2**31 - 2)."""
-
 _INT32 = np.iinfo(np.int32)
-
-
-def _code_param(name: str, value: Any) -> int:
-    try:
-        k = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}") from None
-    if k > MAX_RICE_PARAMETER:
-        raise ValueError(
-            f"{name} = {k} is out of range: a Rice parameter is at most "
-            f"{MAX_RICE_PARAMETER}; negative values select the gamma code"
-        )
-    return max(k, -1)  # any negative value means gamma
 
 
 def _params(
     run_length_code: Any, magnitude_code: Any, use_run_length_for_non_zeros: Any
 ) -> tuple[int, int, bool]:
-    if not isinstance(use_run_length_for_non_zeros, (bool, np.bool_)):
-        raise TypeError(
-            "use_run_length_for_non_zeros must be a bool, got "
-            f"{type(use_run_length_for_non_zeros).__name__}"
-        )
-    return (
-        _code_param("run_length_code", run_length_code),
-        _code_param("magnitude_code", magnitude_code),
-        bool(use_run_length_for_non_zeros),
-    )
+    return CodeParams(run_length_code, magnitude_code, use_run_length_for_non_zeros).as_tuple()
 
 
 def _threads(threads: int | None) -> int:

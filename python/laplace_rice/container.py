@@ -24,6 +24,8 @@ from typing import BinaryIO
 
 import numpy as np
 
+from laplace_rice.params import GAMMA, MAX_RICE_PARAMETER, MAX_UNIT_SIZE, CodeParams
+
 __all__ = [
     "ContainerError",
     "Header",
@@ -45,8 +47,6 @@ VERSION = 1
 """The container version this module writes and reads."""
 
 MAX_NDIM = 32
-MAX_UNIT_SIZE = (1 << 31) - 2  # elements per coding unit (codec.h: kMaxUnitSize)
-MAX_RICE_PARAMETER = 31
 MAX_STRING_BYTES = (1 << 32) - 1  # a unit's length is stored as uint32
 
 # dtype code -> numpy dtype. The codes are part of the format: never renumber.
@@ -110,10 +110,22 @@ class Header:
                 f"coding rank {self.coding_rank} must be between 0 and the array's "
                 f"rank {len(self.shape)}"
             )
+        try:
+            params = CodeParams(
+                self.run_length_code, self.magnitude_code, self.use_run_length_for_non_zeros
+            )
+        except (TypeError, ValueError) as error:
+            raise ContainerError(str(error)) from None
         for name in ("run_length_code", "magnitude_code"):
+            # The file stores gamma as -1 only: a byte below that is corruption.
             value = getattr(self, name)
-            if not -1 <= value <= MAX_RICE_PARAMETER:
-                raise ContainerError(f"{name} must be -1 (gamma) or 0 to 31, got {value}")
+            if value < GAMMA:
+                raise ContainerError(
+                    f"{name} must be -1 (gamma) or 0 to {MAX_RICE_PARAMETER}, got {value}"
+                )
+        for name, value in params.as_kwargs().items():
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "_params", params)
         if self.unit_size > MAX_UNIT_SIZE:
             raise ContainerError(
                 f"a coding unit of shape {self.code_shape} has {self.unit_size} elements, "
@@ -145,13 +157,14 @@ class Header:
         """Number of elements of the array."""
         return math.prod(self.shape)
 
+    @property
+    def params(self) -> CodeParams:
+        """The three code parameters, as one `CodeParams`."""
+        return self._params
+
     def code_params(self) -> dict:
         """The three code parameters, as keyword arguments of `LaplaceEntropyModel`."""
-        return dict(
-            run_length_code=self.run_length_code,
-            magnitude_code=self.magnitude_code,
-            use_run_length_for_non_zeros=self.use_run_length_for_non_zeros,
-        )
+        return self._params.as_kwargs()
 
     def to_bytes(self) -> bytes:
         """The header as stored, ending with its own CRC32.

@@ -109,7 +109,7 @@ def _build_autoencoder(tf):
 def _train(tf, l1: float, train: np.ndarray, epochs: int, seed: int, stream: TextIO):
     """Trains one autoencoder with the penalty weight `l1`; returns it and its entropy model."""
     from laplace_rice import LaplaceEntropyModel
-    from laplace_rice.cli import ProgressBar
+    from laplace_rice.progress import ProgressBar
 
     tf.keras.utils.set_random_seed(seed)  # each l1 starts from the same weights
     encoder, decoder = _build_autoencoder(tf)

@@ -10,26 +10,19 @@ import tensorflow as tf
 
 from laplace_rice import ops
 from laplace_rice.ops import library
+from laplace_rice.params import CodeParams
 
 __all__ = ["LaplaceEntropyModel"]
-
-# The largest Rice parameter the bitstream carries (codec.h: kMaxRiceParameter).
-MAX_RICE_PARAMETER = 31
 
 _FLOAT_DTYPES = (tf.float16, tf.bfloat16, tf.float32, tf.float64)
 
 
-def _check_int(name: str, value, minimum=None, maximum=None) -> int:
+def _check_coding_rank(value) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"`{name}` must be an integer, got {value!r}.")
-    value = int(value)
-    if minimum is not None and value < minimum:
-        raise ValueError(f"`{name}` must be at least {minimum}, got {value}.")
-    if maximum is not None and value > maximum:
-        raise ValueError(
-            f"`{name}` must be at most {maximum} (negative selects the gamma code), got {value}."
-        )
-    return value
+        raise TypeError(f"`coding_rank` must be an integer, got {value!r}.")
+    if value < 0:
+        raise ValueError(f"`coding_rank` must be at least 0, got {value}.")
+    return int(value)
 
 
 def _default_bottleneck_dtype() -> tf.DType:
@@ -78,28 +71,27 @@ class LaplaceEntropyModel(tf.Module):
             tensor (float16, bfloat16, float32 or float64). Defaults to
             `tf.keras.mixed_precision.global_policy().compute_dtype`.
 
+        The three code parameters are checked by `laplace_rice.CodeParams`
+        (the same rules and messages as `laplace_rice.codec`);
+        `self.code_params` holds them.
+
         Raises:
-          TypeError: if an integer argument is not an integer.
+          TypeError: if an integer argument is not an integer, or
+            `use_run_length_for_non_zeros` neither a bool nor an integer.
           ValueError: if an argument is out of range.
         """
-        self._coding_rank = _check_int("coding_rank", coding_rank, minimum=0)
+        self._coding_rank = _check_coding_rank(coding_rank)
         if isinstance(l1, bool) or not isinstance(l1, numbers.Real):
             raise TypeError(f"`l1` must be a float, got {l1!r}.")
         self._l1 = float(l1)
         if not (self._l1 > 0 and math.isfinite(self._l1)):
             raise ValueError(f"`l1` must be greater than 0 and finite, got {l1!r}.")
-        self._run_length_code = _check_int(
-            "run_length_code", run_length_code, maximum=MAX_RICE_PARAMETER
+        self._code_params = CodeParams(
+            run_length_code, magnitude_code, use_run_length_for_non_zeros
         )
-        self._magnitude_code = _check_int(
-            "magnitude_code", magnitude_code, maximum=MAX_RICE_PARAMETER
-        )
-        if not isinstance(use_run_length_for_non_zeros, (bool, numbers.Integral)):
-            raise TypeError(
-                "`use_run_length_for_non_zeros` must be a bool, "
-                f"got {use_run_length_for_non_zeros!r}."
-            )
-        self._use_run_length_for_non_zeros = bool(use_run_length_for_non_zeros)
+        # The properties report the codes as given (-5 stays -5, as in
+        # tensorflow-compression); code_params holds the normalized ones.
+        self._given_codes = (int(run_length_code), int(magnitude_code))
         if bottleneck_dtype is None:
             bottleneck_dtype = _default_bottleneck_dtype()
         try:
@@ -125,31 +117,29 @@ class LaplaceEntropyModel(tf.Module):
         return self._l1
 
     @property
+    def code_params(self) -> CodeParams:
+        """The three code parameters, as one `CodeParams`."""
+        return self._code_params
+
+    @property
     def run_length_code(self) -> int:
         """run_length_code parameter."""
-        return self._run_length_code
+        return self._given_codes[0]
 
     @property
     def magnitude_code(self) -> int:
         """magnitude_code parameter."""
-        return self._magnitude_code
+        return self._given_codes[1]
 
     @property
     def use_run_length_for_non_zeros(self) -> bool:
         """use_run_length_for_non_zeros parameter."""
-        return self._use_run_length_for_non_zeros
+        return self._code_params.use_run_length_for_non_zeros
 
     @property
     def bottleneck_dtype(self) -> tf.DType:
         """Data type of the bottleneck tensor."""
         return self._bottleneck_dtype
-
-    def _code_attrs(self) -> dict:
-        return dict(
-            run_length_code=self.run_length_code,
-            magnitude_code=self.magnitude_code,
-            use_run_length_for_non_zeros=self.use_run_length_for_non_zeros,
-        )
 
     def _bottleneck(self, bottleneck) -> tf.Tensor:
         bottleneck = tf.convert_to_tensor(bottleneck, dtype=self.bottleneck_dtype)
@@ -173,11 +163,11 @@ class LaplaceEntropyModel(tf.Module):
 
     def encode_fn(self, x):
         """Encodes an int32 tensor to one string (`run_length_encode`)."""
-        return ops.run_length_encode(x, **self._code_attrs())
+        return ops.run_length_encode(x, **self._code_params.as_kwargs())
 
     def decode_fn(self, x, shape):
         """Decodes one string to an int32 tensor of `shape` (`run_length_decode`)."""
-        return ops.run_length_decode(x, shape, **self._code_attrs())
+        return ops.run_length_decode(x, shape, **self._code_params.as_kwargs())
 
     @tf.Module.with_name_scope
     def __call__(self, bottleneck):
@@ -254,7 +244,7 @@ class LaplaceEntropyModel(tf.Module):
             rounds outside the int32 range.
         """
         return library.laplace_rice_encode(
-            self._codable(bottleneck), coding_rank=self.coding_rank, **self._code_attrs()
+            self._codable(bottleneck), coding_rank=self.coding_rank, **self._code_params.as_kwargs()
         )
 
     @tf.Module.with_name_scope
@@ -273,7 +263,7 @@ class LaplaceEntropyModel(tf.Module):
           the `self.coding_rank` innermost dimensions.
         """
         return library.laplace_rice_bits(
-            self._codable(bottleneck), coding_rank=self.coding_rank, **self._code_attrs()
+            self._codable(bottleneck), coding_rank=self.coding_rank, **self._code_params.as_kwargs()
         )
 
     @tf.Module.with_name_scope
@@ -307,8 +297,8 @@ class LaplaceEntropyModel(tf.Module):
         if self.bottleneck_dtype in (tf.float32, tf.float64):
             # Decoded straight into the dtype: no int32 tensor to cast.
             return library.laplace_rice_decode(
-                strings, code_shape, out_type=self.bottleneck_dtype, **self._code_attrs()
+                strings, code_shape, out_type=self.bottleneck_dtype, **self._code_params.as_kwargs()
             )
         # 16-bit floats: cast from int32 (one rounding, as the reference).
-        symbols = library.laplace_rice_decode(strings, code_shape, **self._code_attrs())
+        symbols = library.laplace_rice_decode(strings, code_shape, **self._code_params.as_kwargs())
         return tf.cast(symbols, self.bottleneck_dtype)

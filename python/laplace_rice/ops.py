@@ -14,6 +14,7 @@ import tensorflow as tf
 from tensorflow.python.ops import control_flow_util
 
 from laplace_rice import _build_info
+from laplace_rice.params import CodeParams
 
 _LIBRARY_PATH = os.path.join(os.path.dirname(__file__), "_laplace_rice_ops.so")
 
@@ -123,12 +124,8 @@ def quantize_penalty(x, l1, coding_rank: int):
     return library.laplace_rice_quantize_penalty(x, l1, coding_rank=coding_rank)
 
 
-def _code_attrs(run_length_code, magnitude_code, use_run_length_for_non_zeros):
-    return dict(
-        run_length_code=int(run_length_code),
-        magnitude_code=int(magnitude_code),
-        use_run_length_for_non_zeros=bool(use_run_length_for_non_zeros),
-    )
+def _code_attrs(run_length_code, magnitude_code, use_run_length_for_non_zeros) -> dict:
+    return CodeParams(run_length_code, magnitude_code, use_run_length_for_non_zeros).as_kwargs()
 
 
 def run_length_encode(
@@ -149,6 +146,9 @@ def run_length_encode(
 
     Returns:
       A scalar string tensor.
+
+    Raises:
+      TypeError, ValueError: bad code parameters (see `CodeParams`).
     """
     with tf.name_scope(name or "run_length_encode"):
         data = tf.convert_to_tensor(data, dtype=tf.int32)

@@ -1,9 +1,10 @@
 """Code parameter tuning: the parameters that code given samples in the fewest bits.
 
 `suggest_code_params` measures the exact size that `compress()` would return
-for each candidate parameter set with the bits op (`LaplaceRiceBits`, no
-strings are built) and returns the smallest, with the empirical entropy of the
-quantized samples as the yardstick.
+for each candidate parameter set with the codec's bit count
+(`laplace_rice.codec.encoded_bits_batch`, no strings are built, no TensorFlow)
+and returns the smallest, with the empirical entropy of the quantized samples
+as the yardstick.
 
 The search is exact but needs few op calls: without byte padding the size is
 a sum of the run-length codes' bits (depends only on `run_length_code`) and the
@@ -19,18 +20,16 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+import sys
 
 import numpy as np
-import tensorflow as tf
 
-from laplace_rice.ops import library
+from laplace_rice import codec
+from laplace_rice.params import GAMMA, MAX_RICE_PARAMETER, CodeParams
 
 __all__ = ["CodeParamsSuggestion", "suggest_code_params"]
 
-# The largest Rice parameter the bitstream carries (codec.h: kMaxRiceParameter).
-_MAX_RICE = 31
-_GAMMA = -1
-_DEFAULTS = (-1, 0, False)  # LaplaceEntropyModel's defaults
+_DEFAULTS = CodeParams().as_tuple()  # LaplaceEntropyModel's defaults
 _INT32_MIN = -(2**31)
 _INT32_MAX = 2**31 - 1
 
@@ -55,25 +54,29 @@ class CodeParamsSuggestion:
     bits_per_element: float
     entropy_bits_per_element: float
 
-    def as_kwargs(self) -> dict:
+    @property
+    def params(self) -> CodeParams:
+        """The three code parameters, as one `CodeParams`."""
+        return CodeParams(
+            self.run_length_code, self.magnitude_code, self.use_run_length_for_non_zeros
+        )
+
+    def as_kwargs(self) -> dict[str, int | bool]:
         """The three code parameters, as keyword arguments.
 
         Returns:
-          A dict for `LaplaceEntropyModel(coding_rank, **kwargs)` or
-          `run_length_encode(data, **kwargs)`.
+          A dict for `LaplaceEntropyModel(coding_rank, **kwargs)`,
+          `run_length_encode(data, **kwargs)` or `codec.encode(x, **kwargs)`.
         """
-        return dict(
-            run_length_code=self.run_length_code,
-            magnitude_code=self.magnitude_code,
-            use_run_length_for_non_zeros=self.use_run_length_for_non_zeros,
-        )
+        return self.params.as_kwargs()
 
 
 def _quantized(samples) -> np.ndarray:
     """The samples as int32, rounded half to even like `compress()`."""
     if samples is None or isinstance(samples, (str, bytes, dict, set)):
         raise TypeError(f"`samples` must be an array of numbers, got {type(samples).__name__}.")
-    if isinstance(samples, tf.Tensor):
+    tf = sys.modules.get("tensorflow")  # a tensor can only come from a loaded TensorFlow
+    if tf is not None and isinstance(samples, tf.Tensor):
         samples = samples.numpy()
     try:
         array = np.asarray(samples)
@@ -118,25 +121,28 @@ def _entropy_bits(values: np.ndarray) -> float:
     return float(-np.sum(p * np.log2(p)))
 
 
-class _Sizer:
-    """Exact sizes of the samples' strings, one bits-op call per parameter set."""
+def padded_bits(units: np.ndarray, params: CodeParams) -> int:
+    """The total size in bits of the strings of `units` (one per `units[i]`).
 
-    def __init__(self, values: np.ndarray, coding_rank: int):
-        self._values = tf.constant(values)
-        self._coding_rank = coding_rank
+    What `compress()` returns, counted in whole bytes per string as the
+    model's `bits()` does; no strings are built.
+    """
+    bits = codec.encoded_bits_batch(units, **params.as_kwargs())
+    return 8 * int(np.sum((bits + 7) // 8))
+
+
+class _Sizer:
+    """Exact sizes of the samples' strings, one codec call per parameter set."""
+
+    def __init__(self, values: np.ndarray, num_units: int):
+        # One row per coding unit: row-major order keeps each unit's values in order.
+        self._units = values.reshape(num_units, -1)
         self._sizes: dict[tuple[int, int, bool], int] = {}
 
     def __call__(self, run_length_code: int, magnitude_code: int, non_zeros: bool) -> int:
         key = (run_length_code, magnitude_code, non_zeros)
         if key not in self._sizes:
-            bits = library.laplace_rice_bits(
-                self._values,
-                coding_rank=self._coding_rank,
-                run_length_code=run_length_code,
-                magnitude_code=magnitude_code,
-                use_run_length_for_non_zeros=non_zeros,
-            )
-            self._sizes[key] = int(tf.reduce_sum(bits))
+            self._sizes[key] = padded_bits(self._units, CodeParams(*key))
         return self._sizes[key]
 
 
@@ -146,7 +152,7 @@ def _scan(size_of, largest: int, slack: int) -> list[int]:
     Rice sizes are convex in the parameter up to the padding, which `slack`
     covers, so the scan stops once a size exceeds the best by more than it.
     """
-    sizes = {_GAMMA: size_of(_GAMMA)}
+    sizes = {GAMMA: size_of(GAMMA)}
     best_rice = None
     for k in range(largest + 1):
         sizes[k] = size_of(k)
@@ -159,7 +165,7 @@ def _scan(size_of, largest: int, slack: int) -> list[int]:
 
 def _largest_useful_rice(max_value: int) -> int:
     """Rice parameters above this only add bits for values <= max_value."""
-    return min(_MAX_RICE, max(int(max_value).bit_length(), 0))
+    return min(MAX_RICE_PARAMETER, max(int(max_value).bit_length(), 0))
 
 
 def suggest_code_params(samples, coding_rank: int | None = None) -> CodeParamsSuggestion:
@@ -167,8 +173,8 @@ def suggest_code_params(samples, coding_rank: int | None = None) -> CodeParamsSu
 
     Every `run_length_code`, `magnitude_code` (Rice 0 to 31 or gamma) and
     `use_run_length_for_non_zeros` setting is considered; the size of each is
-    the exact length of the strings `compress()` would return (through the
-    bits op, without encoding). Ties go to `LaplaceEntropyModel`'s defaults.
+    the exact length of the strings `compress()` would return (counted by the
+    codec, without encoding or TensorFlow). Ties go to `LaplaceEntropyModel`'s defaults.
 
     Args:
       samples: Array-like of numbers (int or float; floats are rounded half to
@@ -194,7 +200,7 @@ def suggest_code_params(samples, coding_rank: int | None = None) -> CodeParamsSu
     # The padding can hide up to 7 bits per unit in each of two scans.
     slack = 14 * num_units
     magnitudes = np.abs(values.astype(np.int64))
-    size = _Sizer(values, rank)
+    size = _Sizer(values, num_units)
 
     best_key = _DEFAULTS
     best_size = size(*_DEFAULTS)

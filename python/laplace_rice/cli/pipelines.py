@@ -1,0 +1,161 @@
+"""The compress and decompress pipelines: .npy <-> container, chunk by chunk, on the codec."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from laplace_rice import codec
+from laplace_rice.cli.arrays import (
+    DEFAULT_CHUNK_BYTES,
+    default_coding_rank,
+    iter_chunks,
+    load_npy,
+    release_pages,
+    units_per_chunk,
+)
+from laplace_rice.cli.errors import CliError, one_line
+from laplace_rice.container import ContainerReader, ContainerWriter, Header
+from laplace_rice.progress import Progress, progress_for
+
+__all__ = ["PROGRESS_MIN_BYTES", "compress_file", "decompress_file"]
+
+PROGRESS_MIN_BYTES = 1 << 26
+"""Inputs at least this large show a progress bar."""
+
+_TRAILER_BYTES = 16  # table CRC32, strings CRC32, end magic
+
+
+def compress_file(
+    in_path: str,
+    out_path: str,
+    coding_rank: int | None = None,
+    run_length_code: int = -1,
+    magnitude_code: int = 0,
+    use_run_length_for_non_zeros: bool = False,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    progress: bool | None = None,
+) -> tuple[Header, int]:
+    """Compresses a .npy array into a container, streaming it chunk by chunk.
+
+    Floating-point values are rounded to integers (half to even), as
+    `LaplaceEntropyModel.compress()` does; integers are coded exactly. The
+    strings are those of `LaplaceEntropyModel.compress()` (the same codec).
+
+    Args:
+      in_path: The .npy file (memory-mapped, so it may exceed RAM).
+      out_path: The container to write.
+      coding_rank: Innermost dimensions per coding unit; `None` picks
+        `default_coding_rank(ndim)`.
+      run_length_code: Rice parameter for run lengths, or -1 for gamma.
+      magnitude_code: Rice parameter for magnitudes, or -1 for gamma.
+      use_run_length_for_non_zeros: Whether runs of non-zeros are coded too.
+      chunk_bytes: Input bytes coded per step (whole units; at least one).
+      progress: Show a progress bar (`None`: only for inputs of 64 MiB or more).
+
+    Returns:
+      `(header, container_size_in_bytes)`.
+
+    Raises:
+      CliError: if the input cannot be read or coded.
+      ContainerError: if the array or the parameters cannot be stored in a
+        container.
+    """
+    array = load_npy(in_path)
+    if coding_rank is None:
+        coding_rank = default_coding_rank(array.ndim)
+    header = Header(
+        dtype=array.dtype,
+        shape=array.shape,
+        coding_rank=coding_rank,
+        run_length_code=run_length_code,
+        magnitude_code=magnitude_code,
+        use_run_length_for_non_zeros=use_run_length_for_non_zeros,
+    )
+    params = header.params.as_kwargs()
+    unit_bytes = header.unit_size * header.dtype.itemsize
+    bar = progress_for(progress, array.nbytes, "compress", PROGRESS_MIN_BYTES)
+    with ContainerWriter(out_path, header) as writer:
+        for start, stop, units in iter_chunks(array, header, chunk_bytes):
+            try:
+                strings = codec.encode_batch(units, **params)
+            except ValueError as error:  # NaN, infinity, or outside int32
+                raise CliError(
+                    f"{in_path}: cannot compress coding units {start} to {stop - 1}: "
+                    f"{one_line(error)}"
+                ) from None
+            writer.write_units(strings)
+            bar.update(stop * unit_bytes, f"{stop}/{header.num_units} units")
+        size = header.nbytes + 4 * header.num_units + writer.payload_bytes + _TRAILER_BYTES
+    bar.close(f"{header.num_units} units")
+    return header, size
+
+
+def decompress_file(
+    in_path: str,
+    out_path: str,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    progress: bool | None = None,
+) -> Header:
+    """Decompresses a container into a .npy file, chunk by chunk.
+
+    The container's framing and checksums are checked before anything is
+    decoded; the output is written under a temporary name and renamed into
+    place only when every unit decoded.
+
+    Args:
+      in_path: The container.
+      out_path: The .npy file to write (the original dtype and shape).
+      chunk_bytes: Output bytes decoded per step (whole units; at least one).
+      progress: Show a progress bar (`None`: only for outputs of 64 MiB or more).
+
+    Returns:
+      The container's `Header`.
+
+    Raises:
+      ContainerError: if the container is corrupt, truncated or foreign.
+      CliError: if a string does not decode.
+    """
+    with ContainerReader(in_path) as reader:
+        header = reader.header
+        tmp_path = f"{out_path}.tmp-{os.getpid()}.npy"
+        bar = progress_for(
+            progress, header.size * header.dtype.itemsize, "decompress", PROGRESS_MIN_BYTES
+        )
+        try:
+            if header.size == 0:
+                np.save(tmp_path, np.zeros(header.shape, dtype=header.dtype))
+            else:
+                _decode_into(reader, in_path, tmp_path, chunk_bytes, bar)
+            os.replace(tmp_path, out_path)
+        except BaseException:
+            if os.path.exists(tmp_path):
+                os.remove(tmp_path)
+            raise
+        bar.close(f"{header.num_units} units")
+    return header
+
+
+def _decode_into(
+    reader: ContainerReader, in_path: str, tmp_path: str, chunk_bytes: int, bar: Progress
+) -> None:
+    """Decodes every unit of `reader` into a new memory-mapped .npy at `tmp_path`."""
+    header = reader.header
+    params = header.params.as_kwargs()
+    out = np.lib.format.open_memmap(tmp_path, mode="w+", dtype=header.dtype, shape=header.shape)
+    units = out.reshape(header.num_units, *header.code_shape)
+    unit_bytes = header.unit_size * header.dtype.itemsize
+    for start, strings in reader.iter_units(units_per_chunk(header, chunk_bytes)):
+        stop = start + len(strings)
+        try:
+            values = codec.decode_batch(strings, header.code_shape, **params)
+        except ValueError as error:
+            raise CliError(
+                f"{in_path}: corrupt data in coding units {start} to {stop - 1}: {one_line(error)}"
+            ) from None
+        units[start:stop] = values
+        release_pages(out, start * unit_bytes, stop * unit_bytes)
+        bar.update(stop * unit_bytes, f"{stop}/{header.num_units} units")
+    out.flush()
+    del units, out
