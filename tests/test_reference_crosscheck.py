@@ -1,6 +1,6 @@
 """Strings move both ways between ours and tensorflow-compression 2.14.1.
 
-Needs the reference in a side venv (REFERENCE.md); scripts/checks/40-reference.sh
+Needs the reference in a side venv; scripts/checks/40-reference.sh
 creates it and runs this test with LAPLACE_RICE_REFERENCE_PYTHON set. Without
 that variable the test is skipped (the golden vectors still cover the
 reference -> ours direction in test_golden.py).

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Cross-checks strings both ways against tensorflow-compression 2.14.1, the
-# reference, installed in a side venv as REFERENCE.md describes (idempotent).
+# reference, installed in a side venv of its own (bench/setup_reference.sh does
+# the same for the benchmark; idempotent).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 venv=${LAPLACE_RICE_REFERENCE_VENV:-/tmp/tfc-ref}
