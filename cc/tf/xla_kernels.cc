@@ -2,7 +2,7 @@
 // gradient, so that models using them compile under
 // tf.function(jit_compile=True) (CPU and GPU XLA backends alike).
 //
-// The HLO follows cc/tf/laplace_math.h step by step, so compiled and
+// The HLO follows cc/math (<laplace_rice/math.h>) step by step, so compiled and
 // uncompiled results agree: 16-bit and 32-bit values are computed in float,
 // sums accumulate in double, the sum is rounded to T (through float, as
 // Eigen::half(double) does) before it is multiplied by l1, and l1 * grad is

@@ -92,7 +92,7 @@ def _quantize_tf(x):
 
 def _penalty_tf(x, l1, coding_rank: int):
     """The kernels' penalty in TensorFlow ops, rounding step for step as
-    laplace_math.h: the sum in double, rounded to T (via float), times l1 in
+    cc/math: the sum in double, rounded to T (via float), times l1 in
     float (double for float64). Autodiff gives the kernels' gradient."""
     rank = x.shape.rank
     dtype, wide = x.dtype, _wide(x.dtype)
