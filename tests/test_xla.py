@@ -173,7 +173,9 @@ def test_unknown_rank_trace_under_xla():
     step = _forward_backward(model)
     spec = [tf.TensorSpec(None, tf.float32)]
     jit = tf.function(step, jit_compile=True, input_signature=spec)
-    for name, a, b in zip(("quantized", "penalty", "gradient"), jit(x), tf.function(step)(x), strict=True):
+    for name, a, b in zip(
+        ("quantized", "penalty", "gradient"), jit(x), tf.function(step)(x), strict=True
+    ):
         assert a.shape == b.shape
         _assert_same(a, b, tf.float32, name)
 

@@ -104,8 +104,7 @@ def _penalty_tf(x, l1, coding_rank: int):
         axes = tf.range(tf.rank(x) - coding_rank, tf.rank(x))
     elif rank < coding_rank:
         raise ValueError(
-            f"input must have at least coding_rank = {coding_rank} dimensions, "
-            f"got shape {x.shape}"
+            f"input must have at least coding_rank = {coding_rank} dimensions, got shape {x.shape}"
         )
     else:
         axes = list(range(rank - coding_rank, rank))
