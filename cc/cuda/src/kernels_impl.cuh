@@ -28,23 +28,6 @@
 #endif
 
 namespace laplace_rice {
-namespace cuda {
-namespace impl {
-
-constexpr int kThreads = 256;
-constexpr int kWarp = 32;
-constexpr int kVectorBytes = 16;
-// 16-byte vectors each thread loads before it uses any (memory parallelism).
-constexpr int kBatch = 4;
-// Bytes of one unit a block of the long-unit kernels handles.
-constexpr int64_t kChunkBytes = 32 * 1024;
-// Units at least this long use the long-unit kernels.
-constexpr int64_t kLongUnit = 2048;
-// Upper bound on the blocks of grid-stride kernels.
-constexpr int64_t kMaxGridStrideBlocks = 1 << 20;
-
-}  // namespace impl
-}  // namespace cuda
 
 // ---- Element math: cc/math, with the CUDA 16-bit types --------------------
 // The round-to-nearest intrinsics, on the host and the device alike; from a
@@ -81,6 +64,18 @@ namespace cuda {
 namespace impl {
 
 using math::Wide;
+
+constexpr int kThreads = 256;
+constexpr int kWarp = 32;
+constexpr int kVectorBytes = 16;
+// 16-byte vectors each thread loads before it uses any (memory parallelism).
+constexpr int kBatch = 4;
+// Bytes of one unit a block of the long-unit kernels handles.
+constexpr int64_t kChunkBytes = 32 * 1024;
+// Units at least this long use the long-unit kernels.
+constexpr int64_t kLongUnit = 2048;
+// Upper bound on the blocks of grid-stride kernels.
+constexpr int64_t kMaxGridStrideBlocks = 1 << 20;
 
 // ---- What a kernel does with each value ------------------------------------
 
