@@ -218,3 +218,10 @@ def test_more_data_under_xla_matches_the_kernels(dtype, coding_rank, shape):
     for name, a, b in zip(("quantized", "penalty", "gradient"), jit(x), eager, strict=True):
         _assert_same(a, b, dtype, name)
     assert "LaplaceRice" not in _hlo(jit, x)
+
+
+def test_raw_ops_have_no_lowering_and_say_so():
+    """The raw ops are not XLA-compilable (docs/gpu.md): XLA names the op."""
+    fn = tf.function(library.laplace_rice_quantize, jit_compile=True)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="LaplaceRiceQuantize"):
+        fn(tf.ones([2]))
