@@ -2,8 +2,9 @@
 // checks the results against the sequential loops of cc/math
 // (<laplace_rice/math.h>, what the CPU kernels run). No GPU needed: it covers
 // the launch plan, the chunk / group / vector indexing of kernels_impl.cuh and
-// its 16-bit conversions (CUDA intrinsics there, Eigen-like here). Not covered (device-only): the shuffles and shared
-// memory of the cross-thread sums, which bench/gpu/harness.cu checks on a GPU.
+// its 16-bit conversions (CUDA intrinsics there, Eigen-like here). Not
+// covered (device-only): the shuffles and shared memory of the cross-thread
+// sums, which bench/gpu/harness.cu checks on a GPU.
 //
 // Each emulated kernel loops over blocks and threads exactly as the grid
 // does; outputs start poisoned (0xFF bytes: NaN) inside guard zones, so a
