@@ -13,6 +13,7 @@ import tensorflow as tf
 from tensorflow.python.framework import kernels
 
 from laplace_rice import LaplaceEntropyModel, _build_info
+from laplace_rice.ops import library
 
 MATH_OPS = [
     "LaplaceRiceQuantize",
@@ -116,3 +117,55 @@ def test_coding_ops_run_on_the_cpu_inside_a_gpu_scope():
         decoded = model.decompress(strings, [4])
     assert "CPU" in strings.device
     np.testing.assert_array_equal(decoded.numpy(), [[0.0, 2.0, -2.0, 0.0]])
+
+
+# Bad inputs that only the kernels can see (shapes unknown while tracing, so
+# the shape functions pass them): the CPU and GPU kernels share their checks
+# (cc/tf/math_checks.h) and must give the same errors.
+_BAD_INPUTS = {
+    "l1 not a scalar": (
+        lambda x, grad, l1: library.laplace_rice_penalty(x, l1, coding_rank=1),
+        [[1.0, 2.0], [3.0, 4.0]],
+        [1.0],
+        [0.1, 0.2],
+        "l1 must be a scalar, got shape \\[2\\]",
+    ),
+    "fused, l1 not a scalar": (
+        lambda x, grad, l1: library.laplace_rice_quantize_penalty(x, l1, coding_rank=1)[1],
+        [[1.0, 2.0], [3.0, 4.0]],
+        [1.0],
+        [0.1, 0.2],
+        "l1 must be a scalar, got shape \\[2\\]",
+    ),
+    "rank below coding_rank": (
+        lambda x, grad, l1: library.laplace_rice_penalty(x, l1, coding_rank=2),
+        [1.0, 2.0],
+        [1.0],
+        0.1,
+        "at least coding_rank = 2 dimensions, got shape \\[2\\]",
+    ),
+    "grad not the penalty's shape": (
+        lambda x, grad, l1: library.laplace_rice_penalty_grad(x, grad, l1, coding_rank=1),
+        [[1.0, 2.0], [3.0, 4.0]],
+        [1.0, 2.0, 3.0],
+        0.1,
+        "grad must have the penalty's shape \\[2\\], got \\[3\\]",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "device", ["CPU", pytest.param("GPU", marks=[needs_cuda_build, needs_gpu])]
+)
+@pytest.mark.parametrize("case", sorted(_BAD_INPUTS))
+def test_kernels_check_inputs_alike(device, case):
+    op, x, grad, l1, message = _BAD_INPUTS[case]
+    unknown = tf.TensorSpec(None, tf.float32)
+
+    @tf.function(input_signature=[unknown, unknown, unknown])
+    def run(x, grad, l1):
+        with tf.device(f"/{device}:0"):
+            return op(x, grad, l1)
+
+    with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+        run(tf.constant(x), tf.constant(grad), tf.constant(l1))

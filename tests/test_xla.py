@@ -1,9 +1,11 @@
 """XLA: the model's ops compile under tf.function(jit_compile=True).
 
-Compiled and uncompiled runs must agree: quantized values and gradients
-exactly, the penalty exactly for 16- and 32-bit types (sums accumulate in
-double on both paths) and to the last bits for float64 (the order of the
-double sum may differ).
+Traced for XLA, the wrappers in laplace_rice.ops build the kernels' math from
+TensorFlow ops (the op library has no XLA lowerings). Compiled runs must
+agree with the CPU kernels: quantized values and gradients exactly, the
+penalty exactly for 16- and 32-bit types (sums accumulate in double on both
+paths) and to the last bits for float64 (the order of the double sum may
+differ).
 """
 
 from __future__ import annotations
@@ -12,14 +14,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from laplace_rice import LaplaceEntropyModel, _build_info, ops
+from laplace_rice import LaplaceEntropyModel, ops
 from laplace_rice.ops import library
-
-needs_lowerings = pytest.mark.skipif(
-    not _build_info.WITH_XLA,
-    reason="op library built without XLA lowerings (LAPLACE_RICE_XLA=OFF, or "
-    "libhighwayhash-dev/libfarmhash-dev missing at build time)",
-)
 
 DTYPES = [tf.float16, tf.bfloat16, tf.float32, tf.float64]
 
@@ -60,7 +56,6 @@ def _forward_backward(model):
     return step
 
 
-@needs_lowerings
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.name)
 @pytest.mark.parametrize(
     "coding_rank, shape",
@@ -70,14 +65,14 @@ def test_call_forward_and_backward_match_without_xla(dtype, coding_rank, shape):
     model = LaplaceEntropyModel(coding_rank=coding_rank, l1=0.03, bottleneck_dtype=dtype)
     x = _bottleneck(shape, dtype, seed=coding_rank)
     step = _forward_backward(model)
-    eager = tf.function(step)(x)
-    jit = tf.function(step, jit_compile=True)(x)
-    for name, a, b in zip(("quantized", "penalty", "gradient"), jit, eager, strict=True):
+    eager = tf.function(step)(x)  # not an XLA trace: the CPU kernels
+    jit = tf.function(step, jit_compile=True)
+    for name, a, b in zip(("quantized", "penalty", "gradient"), jit(x), eager, strict=True):
         assert a.dtype == dtype and a.shape == b.shape
         _assert_same(a, b, dtype, name)
+    assert "LaplaceRice" not in _hlo(jit, x)
 
 
-@needs_lowerings
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.name)
 def test_separate_quantize_and_penalty_match_without_xla(dtype):
     model = LaplaceEntropyModel(coding_rank=2, l1=0.125, bottleneck_dtype=dtype)
@@ -103,7 +98,6 @@ def test_separate_quantize_and_penalty_match_without_xla(dtype):
         _assert_same(a, b, dtype, name)
 
 
-@needs_lowerings
 def test_training_step_compiles_and_matches_without_xla():
     """A full step: forward, penalty, gradients, an optimizer update."""
     model = LaplaceEntropyModel(coding_rank=1, l1=0.01)
@@ -133,20 +127,20 @@ def test_training_step_compiles_and_matches_without_xla():
         loss_jit = step_jit(data)
         np.testing.assert_allclose(loss_jit.numpy(), loss_eager.numpy(), rtol=1e-6)
     np.testing.assert_allclose(w_jit.numpy(), w_eager.numpy(), rtol=1e-6, atol=1e-7)
-    # The step really went through XLA: the compiled HLO names our ops.
+    # The step really went through XLA, with the math as TensorFlow ops.
     hlo = _hlo(step_jit, data)
-    assert "LaplaceRiceQuantizePenalty" in hlo
-    assert "LaplaceRicePenaltyGrad" in hlo
+    assert "round-nearest-even" in hlo
+    assert "LaplaceRice" not in hlo
 
 
-@needs_lowerings
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.name)
-def test_raw_ops_under_xla(dtype):
+def test_each_op_under_xla_equals_its_kernel(dtype):
+    """Each wrapper compiled by XLA against the raw kernel it stands for."""
     x = _bottleneck([4, 10], dtype, seed=11)
     l1 = tf.constant(0.25, dtype)
     grad = tf.constant([1.0, -2.0, 0.5, 3.0], dtype)
 
-    def ops(x):
+    def kernels(x):
         return (
             library.laplace_rice_quantize(x),
             library.laplace_rice_penalty(x, l1, coding_rank=1),
@@ -154,14 +148,38 @@ def test_raw_ops_under_xla(dtype):
             *library.laplace_rice_quantize_penalty(x, l1, coding_rank=1),
         )
 
-    eager = tf.function(ops)(x)
-    jit = tf.function(ops, jit_compile=True)(x)
+    def wrappers(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            penalty = ops.penalty(x, l1, coding_rank=1)
+        return (
+            ops.quantize(x),
+            penalty,
+            tape.gradient(penalty, x, output_gradients=grad),
+            *ops.quantize_penalty(x, l1, coding_rank=1),
+        )
+
+    eager = tf.function(kernels)(x)
+    jit = tf.function(wrappers, jit_compile=True)(x)
     names = ("quantize", "penalty", "penalty_grad", "fused quantized", "penalty")
     for name, a, b in zip(names, jit, eager, strict=True):
         _assert_same(a, b, dtype, name)
 
 
-@needs_lowerings
+def test_unknown_rank_trace_under_xla():
+    """Traced with an unknown rank, the unit axes are found when XLA compiles."""
+    model = LaplaceEntropyModel(coding_rank=2, l1=0.03)
+    x = _bottleneck([3, 4, 5], tf.float32, seed=5)
+    step = _forward_backward(model)
+    spec = [tf.TensorSpec(None, tf.float32)]
+    jit = tf.function(step, jit_compile=True, input_signature=spec)
+    for name, a, b in zip(
+        ("quantized", "penalty", "gradient"), jit(x), tf.function(step)(x), strict=True
+    ):
+        assert a.shape == b.shape
+        _assert_same(a, b, tf.float32, name)
+
+
 def test_zero_sized_units_under_xla():
     x = tf.zeros([3, 0], tf.float32)
     model = LaplaceEntropyModel(coding_rank=1)
@@ -170,24 +188,40 @@ def test_zero_sized_units_under_xla():
     np.testing.assert_array_equal(penalty.numpy(), np.zeros([3], np.float32))
 
 
-@needs_lowerings
 def test_bad_rank_is_a_clear_error_under_xla():
     l1 = tf.constant(0.1)
-    fn = tf.function(lambda x: library.laplace_rice_penalty(x, l1, coding_rank=3), jit_compile=True)
+    fn = tf.function(lambda x: ops.penalty(x, l1, coding_rank=3), jit_compile=True)
     with pytest.raises((ValueError, tf.errors.InvalidArgumentError), match="coding_rank"):
+        fn(tf.ones([2, 2]))
+
+
+@pytest.mark.parametrize("jit_compile", [False, True], ids=["kernel", "xla"])
+def test_non_scalar_l1_is_an_error_with_and_without_xla(jit_compile):
+    """Rejected by the op's shape function, or by the XLA path's own check."""
+    fn = tf.function(
+        lambda x: ops.penalty(x, tf.constant([0.1, 0.2]), coding_rank=1), jit_compile=jit_compile
+    )
+    with pytest.raises(
+        (ValueError, tf.errors.InvalidArgumentError), match="l1 must be a scalar|must be rank 0"
+    ):
         fn(tf.ones([2, 2]))
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.name)
 @pytest.mark.parametrize("coding_rank, shape", [(0, [5, 3]), (2, [3, 5, 7])])
-def test_plain_tensorflow_fallback_matches_the_kernels(monkeypatch, dtype, coding_rank, shape):
-    """Built without lowerings, XLA traces get the same math in plain TF ops."""
-    monkeypatch.setattr(ops, "_XLA_LOWERINGS", False)
+def test_more_data_under_xla_matches_the_kernels(dtype, coding_rank, shape):
     model = LaplaceEntropyModel(coding_rank=coding_rank, l1=0.03, bottleneck_dtype=dtype)
     x = _bottleneck(shape, dtype, seed=coding_rank + 20)
     step = _forward_backward(model)
-    eager = tf.function(step)(x)  # not an XLA trace: our kernels
+    eager = tf.function(step)(x)  # not an XLA trace: the CPU kernels
     jit = tf.function(step, jit_compile=True)
     for name, a, b in zip(("quantized", "penalty", "gradient"), jit(x), eager, strict=True):
         _assert_same(a, b, dtype, name)
     assert "LaplaceRice" not in _hlo(jit, x)
+
+
+def test_raw_ops_have_no_lowering_and_say_so():
+    """The raw ops are not XLA-compilable (docs/gpu.md): XLA names the op."""
+    fn = tf.function(library.laplace_rice_quantize, jit_compile=True)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="LaplaceRiceQuantize"):
+        fn(tf.ones([2]))

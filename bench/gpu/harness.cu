@@ -1,6 +1,7 @@
 // Standalone GPU harness for cc/cuda (no TensorFlow): checks every launcher
-// against the CPU implementation (cc/tf/laplace_math.h), then times them at
-// 256 MiB of float32 against a device-to-device copy of the same bytes.
+// against the CPU implementation (cc/math, <laplace_rice/math.h>), then
+// times them at 256 MiB of float32 against a device-to-device copy of the
+// same bytes.
 //
 //   gpu_harness [--json FILE] [--skip-timing] [--mib N] [--reps N]
 //
@@ -21,8 +22,8 @@
 #include <vector>
 
 #include "host16.h"
-#include "laplace_math.h"
 #include "laplace_rice/cuda_kernels.h"
+#include "laplace_rice/math.h"
 
 namespace {
 
@@ -405,7 +406,7 @@ int main(int argc, char** argv) {
               prop.totalGlobalMem / 1073741824.0);
 
   CheckStats stats;
-  std::printf("== correctness vs cc/tf/laplace_math.h (CPU)\n");
+  std::printf("== correctness vs cc/math (CPU)\n");
   CheckType<Half>(&stats);
   CheckType<BFloat16>(&stats);
   CheckType<float>(&stats);

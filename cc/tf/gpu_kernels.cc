@@ -1,6 +1,6 @@
 // GPU kernels for quantize, penalty, the fused forward and the penalty
-// gradient: shape checks here, math in cc/cuda (launched on TensorFlow's
-// stream). Built only when CMake found a CUDA toolkit. The coding ops
+// gradient: input checks as the CPU kernels' (math_checks.h), math in cc/cuda
+// (launched on TensorFlow's stream). Built only when CMake found a CUDA toolkit. The coding ops
 // (encode/decode/bits) have CPU kernels only: strings live in host memory, so
 // TensorFlow places them on the CPU by itself.
 //
@@ -12,6 +12,7 @@
 
 #include "kernel_util.h"
 #include "laplace_rice/cuda_kernels.h"
+#include "math_checks.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/register_types.h"
 #include "tensorflow/core/framework/tensor.h"
@@ -22,7 +23,6 @@ namespace {
 
 using tensorflow::DEVICE_GPU;
 using tensorflow::OpKernel;
-using tensorflow::OpKernelConstruction;
 using tensorflow::OpKernelContext;
 using tensorflow::Tensor;
 
@@ -71,14 +71,6 @@ double ScalarL1<double>(const Tensor& l1) {
   return l1.scalar<double>()();
 }
 
-absl::Status CheckScalarL1(const Tensor& l1) {
-  if (l1.dims() != 0) {
-    return absl::InvalidArgumentError("l1 must be a scalar, got shape " +
-                                      l1.shape().DebugString());
-  }
-  return absl::OkStatus();
-}
-
 template <typename T>
 class GpuQuantizeOp : public OpKernel {
  public:
@@ -99,19 +91,15 @@ class GpuQuantizeOp : public OpKernel {
   }
 };
 
-// Attribute, layout and l1 checks shared by the per-unit kernels.
-class GpuPerUnitKernel : public OpKernel {
+// The per-unit kernels: the shared input checks, then the stream.
+class GpuPerUnitKernel : public PerUnitMathKernel {
  public:
-  explicit GpuPerUnitKernel(OpKernelConstruction* ctx) : OpKernel(ctx) {
-    OP_REQUIRES_OK(ctx, ctx->GetAttr("coding_rank", &coding_rank_));
-  }
+  using PerUnitMathKernel::PerUnitMathKernel;
 
  protected:
-  absl::Status Prepare(OpKernelContext* ctx, int l1_input, UnitLayout* layout,
+  absl::Status Prepare(OpKernelContext* ctx, bool has_grad, UnitLayout* layout,
                        cudaStream_t* stream) const {
-    TF_RETURN_IF_ERROR(CheckScalarL1(ctx->input(l1_input)));
-    TF_RETURN_IF_ERROR(
-        GetUnitLayout(ctx->input(0).shape(), coding_rank_, layout));
+    TF_RETURN_IF_ERROR(CheckInputs(ctx, has_grad, layout));
     return GetStream(ctx, stream);
   }
 
@@ -141,7 +129,7 @@ class GpuPenaltyOp : public GpuPerUnitKernel {
   void Compute(OpKernelContext* ctx) override {
     UnitLayout layout;
     cudaStream_t stream;
-    OP_REQUIRES_OK(ctx, Prepare(ctx, 1, &layout, &stream));
+    OP_REQUIRES_OK(ctx, Prepare(ctx, /*has_grad=*/false, &layout, &stream));
     Tensor* penalty = nullptr;
     OP_REQUIRES_OK(ctx, ctx->allocate_output(0, layout.batch_shape, &penalty));
     if (layout.num_units == 0) return;
@@ -168,7 +156,7 @@ class GpuQuantizePenaltyOp : public GpuPerUnitKernel {
   void Compute(OpKernelContext* ctx) override {
     UnitLayout layout;
     cudaStream_t stream;
-    OP_REQUIRES_OK(ctx, Prepare(ctx, 1, &layout, &stream));
+    OP_REQUIRES_OK(ctx, Prepare(ctx, /*has_grad=*/false, &layout, &stream));
     const Tensor& x = ctx->input(0);
     Tensor* quantized = nullptr;
     Tensor* penalty = nullptr;
@@ -198,14 +186,9 @@ class GpuPenaltyGradOp : public GpuPerUnitKernel {
   void Compute(OpKernelContext* ctx) override {
     UnitLayout layout;
     cudaStream_t stream;
-    OP_REQUIRES_OK(ctx, Prepare(ctx, 2, &layout, &stream));
+    OP_REQUIRES_OK(ctx, Prepare(ctx, /*has_grad=*/true, &layout, &stream));
     const Tensor& x = ctx->input(0);
     const Tensor& grad = ctx->input(1);
-    OP_REQUIRES(ctx, grad.shape() == layout.batch_shape,
-                absl::InvalidArgumentError(
-                    "grad must have the penalty's shape " +
-                    layout.batch_shape.DebugString() + ", got " +
-                    grad.shape().DebugString()));
     Tensor* dx = nullptr;
     OP_REQUIRES_OK(ctx, ctx->allocate_output(0, x.shape(), &dx));
     if (x.NumElements() == 0) return;

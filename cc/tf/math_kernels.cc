@@ -1,10 +1,11 @@
 // CPU kernels for quantize, penalty, the fused forward and the penalty
 // gradient, sharded over TensorFlow's intra-op thread pool. The math is in
-// laplace_math.h.
+// cc/math (<laplace_rice/math.h>), the input checks in math_checks.h.
 #include <cstdint>
 
 #include "kernel_util.h"
-#include "laplace_math.h"
+#include "laplace_rice/math.h"
+#include "math_checks.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/register_types.h"
 #include "tensorflow/core/framework/tensor.h"
@@ -14,19 +15,10 @@ namespace {
 
 using tensorflow::DEVICE_CPU;
 using tensorflow::OpKernel;
-using tensorflow::OpKernelConstruction;
 using tensorflow::OpKernelContext;
 using tensorflow::Tensor;
 
 constexpr int64_t kCyclesPerValue = 4;
-
-absl::Status ReadScalarL1(const Tensor& tensor) {
-  if (tensor.dims() != 0) {
-    return absl::InvalidArgumentError("l1 must be a scalar, got shape " +
-                                      tensor.shape().DebugString());
-  }
-  return absl::OkStatus();
-}
 
 template <typename T>
 class QuantizeOp : public OpKernel {
@@ -47,35 +39,19 @@ class QuantizeOp : public OpKernel {
   }
 };
 
-// Attributes and input checks shared by the per-unit kernels.
-class PerUnitKernel : public OpKernel {
- public:
-  explicit PerUnitKernel(OpKernelConstruction* ctx) : OpKernel(ctx) {
-    OP_REQUIRES_OK(ctx, ctx->GetAttr("coding_rank", &coding_rank_));
-  }
-
- protected:
-  absl::Status Layout(OpKernelContext* ctx, int l1_input,
-                      UnitLayout* layout) const {
-    TF_RETURN_IF_ERROR(ReadScalarL1(ctx->input(l1_input)));
-    return GetUnitLayout(ctx->input(0).shape(), coding_rank_, layout);
-  }
-
-  static int64_t UnitCost(const UnitLayout& layout) {
-    return layout.unit_size * kCyclesPerValue + 10;
-  }
-
-  int coding_rank_ = 0;
-};
+// The shard cost of one coding unit, for ParallelFor.
+int64_t UnitCost(const UnitLayout& layout) {
+  return layout.unit_size * kCyclesPerValue + 10;
+}
 
 template <typename T>
-class PenaltyOp : public PerUnitKernel {
+class PenaltyOp : public PerUnitMathKernel {
  public:
-  using PerUnitKernel::PerUnitKernel;
+  using PerUnitMathKernel::PerUnitMathKernel;
 
   void Compute(OpKernelContext* ctx) override {
     UnitLayout layout;
-    OP_REQUIRES_OK(ctx, Layout(ctx, 1, &layout));
+    OP_REQUIRES_OK(ctx, CheckInputs(ctx, /*has_grad=*/false, &layout));
     Tensor* penalty = nullptr;
     OP_REQUIRES_OK(ctx, ctx->allocate_output(0, layout.batch_shape, &penalty));
     const T* x = ctx->input(0).flat<T>().data();
@@ -89,13 +65,13 @@ class PenaltyOp : public PerUnitKernel {
 };
 
 template <typename T>
-class QuantizePenaltyOp : public PerUnitKernel {
+class QuantizePenaltyOp : public PerUnitMathKernel {
  public:
-  using PerUnitKernel::PerUnitKernel;
+  using PerUnitMathKernel::PerUnitMathKernel;
 
   void Compute(OpKernelContext* ctx) override {
     UnitLayout layout;
-    OP_REQUIRES_OK(ctx, Layout(ctx, 1, &layout));
+    OP_REQUIRES_OK(ctx, CheckInputs(ctx, /*has_grad=*/false, &layout));
     const Tensor& x = ctx->input(0);
     Tensor* quantized = nullptr;
     Tensor* penalty = nullptr;
@@ -114,20 +90,15 @@ class QuantizePenaltyOp : public PerUnitKernel {
 };
 
 template <typename T>
-class PenaltyGradOp : public PerUnitKernel {
+class PenaltyGradOp : public PerUnitMathKernel {
  public:
-  using PerUnitKernel::PerUnitKernel;
+  using PerUnitMathKernel::PerUnitMathKernel;
 
   void Compute(OpKernelContext* ctx) override {
     UnitLayout layout;
-    OP_REQUIRES_OK(ctx, Layout(ctx, 2, &layout));
+    OP_REQUIRES_OK(ctx, CheckInputs(ctx, /*has_grad=*/true, &layout));
     const Tensor& x = ctx->input(0);
     const Tensor& grad = ctx->input(1);
-    OP_REQUIRES(ctx, grad.shape() == layout.batch_shape,
-                absl::InvalidArgumentError(
-                    "grad must have the penalty's shape " +
-                    layout.batch_shape.DebugString() + ", got " +
-                    grad.shape().DebugString()));
     Tensor* dx = nullptr;
     OP_REQUIRES_OK(ctx, ctx->allocate_output(0, x.shape(), &dx));
     const T* in = x.flat<T>().data();

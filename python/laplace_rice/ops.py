@@ -68,57 +68,68 @@ for _name in (
     tf.no_gradient(_name)
 
 
-# Whether the op library carries XLA lowerings of the math ops (built when
-# the XLA headers were found). Without them, code traced for XLA
-# (tf.function(jit_compile=True)) uses the same math in plain TensorFlow ops,
-# so that jit-compiled training works either way.
-_XLA_LOWERINGS: bool = getattr(_build_info, "WITH_XLA", False)
+# XLA (tf.function(jit_compile=True)): the op library has no XLA lowerings.
+# While a function is traced for XLA, the wrappers below build the kernels'
+# math from TensorFlow ops instead, one function per op, rounding step for
+# step as <laplace_rice/math.h> (cc/math) does; tests/test_xla.py checks that
+# compiled and uncompiled results are the same. The penalty gradient is
+# TensorFlow's autodiff of _penalty_tf, which rounds as PenaltyGrad does.
+# Why no lowerings: docs/gpu.md.
 
 
 def _use_tf_math() -> bool:
-    """True while tracing for XLA without lowerings of our ops."""
-    if _XLA_LOWERINGS:
-        return False
+    """True while tracing for XLA."""
     return control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
 
 
 def _wide(dtype: tf.DType) -> tf.DType:
+    """The type the math of `dtype` runs in (math::Wide)."""
     return tf.float64 if dtype == tf.float64 else tf.float32
 
 
 @tf.custom_gradient
 def _quantize_tf(x):
-    return tf.round(x), lambda upstream: upstream  # straight-through
+    """math::Quantize: round half to even; the gradient passes straight through."""
+    return tf.round(x), lambda upstream: upstream
 
 
 def _penalty_tf(x, l1, coding_rank: int):
-    """The kernels' penalty in TensorFlow ops, rounding step for step as
-    laplace_math.h: the sum in double, rounded to T (via float), times l1 in
-    float (double for float64). Autodiff gives the kernels' gradient."""
+    """math::Penalty per coding unit: the sum of |x| in double, rounded to T
+    (through float, as the kernels round a double to a 16-bit type), times l1
+    in Wide, rounded to T. Checks its inputs as the kernels do."""
+    l1 = tf.convert_to_tensor(l1, dtype_hint=x.dtype)
+    if l1.shape.rank not in (None, 0):
+        raise ValueError(f"l1 must be a scalar, got shape {l1.shape}")
     rank = x.shape.rank
+    if rank is None:  # known when XLA compiles: the axes fold to constants
+        axes = tf.range(tf.rank(x) - coding_rank, tf.rank(x))
+    elif rank < coding_rank:
+        raise ValueError(
+            f"input must have at least coding_rank = {coding_rank} dimensions, got shape {x.shape}"
+        )
+    else:
+        axes = list(range(rank - coding_rank, rank))
     dtype, wide = x.dtype, _wide(x.dtype)
-    total = tf.reduce_sum(
-        tf.abs(tf.cast(x, tf.float64)), axis=list(range(rank - coding_rank, rank))
-    )
+    total = tf.reduce_sum(tf.abs(tf.cast(x, tf.float64)), axis=axes)
     if dtype != tf.float64:
         total = tf.cast(tf.cast(tf.cast(total, tf.float32), dtype), wide)
     return tf.cast(tf.cast(l1, wide) * total, dtype)
 
 
 def quantize(x):
-    """LaplaceRiceQuantize (plain TF ops when traced for XLA without lowerings)."""
+    """LaplaceRiceQuantize (its TensorFlow-op form when traced for XLA)."""
     return _quantize_tf(x) if _use_tf_math() else library.laplace_rice_quantize(x)
 
 
 def penalty(x, l1, coding_rank: int):
-    """LaplaceRicePenalty (plain TF ops when traced for XLA without lowerings)."""
+    """LaplaceRicePenalty (its TensorFlow-op form when traced for XLA)."""
     if _use_tf_math():
         return _penalty_tf(x, l1, coding_rank)
     return library.laplace_rice_penalty(x, l1, coding_rank=coding_rank)
 
 
 def quantize_penalty(x, l1, coding_rank: int):
-    """LaplaceRiceQuantizePenalty (plain TF ops when traced for XLA without lowerings)."""
+    """LaplaceRiceQuantizePenalty (its TensorFlow-op form when traced for XLA)."""
     if _use_tf_math():
         return _quantize_tf(x), _penalty_tf(x, l1, coding_rank)
     return library.laplace_rice_quantize_penalty(x, l1, coding_rank=coding_rank)

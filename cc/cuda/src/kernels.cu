@@ -20,9 +20,9 @@ namespace {
 using impl::LaunchPerUnit;
 using impl::LaunchQuantize;
 using impl::Mode;
-using impl::Num;
 using impl::ValidLayout;
 using impl::WorkspaceBytes;
+using math::Traits;
 
 // Calls fn(T{}) with the device type of `dtype`.
 template <typename Fn>
@@ -86,7 +86,7 @@ cudaError_t Penalty(DType dtype, const void* x, int64_t num_units,
     using T = decltype(tag);
     return LaunchPerUnit<T, Mode::kPenalty>(
         static_cast<const T*>(x), nullptr, num_units, unit_size,
-        Num<T>::FromDouble(l1), nullptr, static_cast<T*>(penalty),
+        Traits<T>::FromDouble(l1), nullptr, static_cast<T*>(penalty),
         static_cast<double*>(workspace), stream);
   });
 }
@@ -99,7 +99,7 @@ cudaError_t QuantizePenalty(DType dtype, const void* x, int64_t num_units,
     using T = decltype(tag);
     return LaunchPerUnit<T, Mode::kFused>(
         static_cast<const T*>(x), nullptr, num_units, unit_size,
-        Num<T>::FromDouble(l1), static_cast<T*>(quantized),
+        Traits<T>::FromDouble(l1), static_cast<T*>(quantized),
         static_cast<T*>(penalty), static_cast<double*>(workspace), stream);
   });
 }
@@ -111,7 +111,7 @@ cudaError_t PenaltyGrad(DType dtype, const void* x, const void* grad,
     using T = decltype(tag);
     return LaunchPerUnit<T, Mode::kGrad>(
         static_cast<const T*>(x), static_cast<const T*>(grad), num_units,
-        unit_size, Num<T>::FromDouble(l1), static_cast<T*>(dx), nullptr,
+        unit_size, Traits<T>::FromDouble(l1), static_cast<T*>(dx), nullptr,
         nullptr, stream);
   });
 }

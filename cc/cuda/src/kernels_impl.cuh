@@ -1,8 +1,9 @@
 // Internals of kernels.cu, in a header so that cc/cuda/tests can run the
 // per-thread code on the host (see emulation_test.cu): every kernel is a thin
-// __global__ shell over __host__ __device__ functions that do the indexing
-// and the math; only the cross-thread sums (shuffles, shared memory) are
-// device-only.
+// __global__ shell over __host__ __device__ functions that do the indexing;
+// the math of each value is cc/math's (<laplace_rice/math.h>), the same
+// functions the CPU kernels run. Only the cross-thread sums (shuffles, shared
+// memory) are device-only.
 #ifndef LAPLACE_RICE_CC_CUDA_SRC_KERNELS_IMPL_CUH_
 #define LAPLACE_RICE_CC_CUDA_SRC_KERNELS_IMPL_CUH_
 
@@ -17,6 +18,7 @@
 #include <cstring>
 
 #include "laplace_rice/cuda_kernels.h"
+#include "laplace_rice/math.h"
 
 // Loop pragmas for the device pass only (the host pass runs the emulation).
 #ifdef __CUDA_ARCH__
@@ -26,8 +28,42 @@
 #endif
 
 namespace laplace_rice {
+
+// ---- Element math: cc/math, with the CUDA 16-bit types --------------------
+// The round-to-nearest intrinsics, on the host and the device alike; from a
+// double through float (double -> float -> T), as Eigen::half(double) does.
+namespace math {
+
+template <>
+struct Traits<__half> {
+  __host__ __device__ static float ToWide(__half v) { return __half2float(v); }
+  __host__ __device__ static __half FromWide(float v) {
+    return __float2half_rn(v);
+  }
+  __host__ __device__ static __half FromDouble(double v) {
+    return __float2half_rn(static_cast<float>(v));
+  }
+};
+
+template <>
+struct Traits<__nv_bfloat16> {
+  __host__ __device__ static float ToWide(__nv_bfloat16 v) {
+    return __bfloat162float(v);
+  }
+  __host__ __device__ static __nv_bfloat16 FromWide(float v) {
+    return __float2bfloat16_rn(v);
+  }
+  __host__ __device__ static __nv_bfloat16 FromDouble(double v) {
+    return __float2bfloat16_rn(static_cast<float>(v));
+  }
+};
+
+}  // namespace math
+
 namespace cuda {
 namespace impl {
+
+using math::Wide;
 
 constexpr int kThreads = 256;
 constexpr int kWarp = 32;
@@ -40,93 +76,6 @@ constexpr int64_t kChunkBytes = 32 * 1024;
 constexpr int64_t kLongUnit = 2048;
 // Upper bound on the blocks of grid-stride kernels.
 constexpr int64_t kMaxGridStrideBlocks = 1 << 20;
-
-// ---- Element math, mirroring cc/tf/laplace_math.h -------------------------
-
-template <typename T>
-struct Num;  // Wide type and exact conversions of each element type.
-
-template <>
-struct Num<float> {
-  using Wide = float;
-  __host__ __device__ static float ToWide(float v) { return v; }
-  __host__ __device__ static float FromWide(float v) { return v; }
-  __host__ __device__ static float FromDouble(double v) {
-    return static_cast<float>(v);
-  }
-};
-
-template <>
-struct Num<double> {
-  using Wide = double;
-  __host__ __device__ static double ToWide(double v) { return v; }
-  __host__ __device__ static double FromWide(double v) { return v; }
-  __host__ __device__ static double FromDouble(double v) { return v; }
-};
-
-// 16-bit types: double -> float -> T, as Eigen::half(double) does.
-template <>
-struct Num<__half> {
-  using Wide = float;
-  __host__ __device__ static float ToWide(__half v) { return __half2float(v); }
-  __host__ __device__ static __half FromWide(float v) {
-    return __float2half_rn(v);
-  }
-  __host__ __device__ static __half FromDouble(double v) {
-    return __float2half_rn(static_cast<float>(v));
-  }
-};
-
-template <>
-struct Num<__nv_bfloat16> {
-  using Wide = float;
-  __host__ __device__ static float ToWide(__nv_bfloat16 v) {
-    return __bfloat162float(v);
-  }
-  __host__ __device__ static __nv_bfloat16 FromWide(float v) {
-    return __float2bfloat16_rn(v);
-  }
-  __host__ __device__ static __nv_bfloat16 FromDouble(double v) {
-    return __float2bfloat16_rn(static_cast<float>(v));
-  }
-};
-
-template <typename T>
-using Wide = typename Num<T>::Wide;
-
-__host__ __device__ inline float RoundHalfEven(float v) { return rintf(v); }
-__host__ __device__ inline double RoundHalfEven(double v) { return rint(v); }
-
-template <typename T>
-__host__ __device__ inline T QuantizeValue(T x) {
-  return Num<T>::FromWide(RoundHalfEven(Num<T>::ToWide(x)));
-}
-
-template <typename T>
-__host__ __device__ inline double AbsValue(T x) {
-  return fabs(static_cast<double>(Num<T>::ToWide(x)));
-}
-
-// l1 * sum: the sum rounded to T, then the product in Wide, rounded to T.
-template <typename T>
-__host__ __device__ inline T PenaltyValue(double abs_sum, T l1) {
-  const Wide<T> sum = Num<T>::ToWide(Num<T>::FromDouble(abs_sum));
-  return Num<T>::FromWide(Num<T>::ToWide(l1) * sum);
-}
-
-// l1 * grad rounded to T, widened: the factor of a unit's gradient.
-template <typename T>
-__host__ __device__ inline Wide<T> GradScale(T grad, T l1) {
-  return Num<T>::ToWide(
-      Num<T>::FromWide(Num<T>::ToWide(l1) * Num<T>::ToWide(grad)));
-}
-
-template <typename T>
-__host__ __device__ inline T GradValue(T x, Wide<T> scale) {
-  const Wide<T> v = Num<T>::ToWide(x);
-  const Wide<T> sign = v > 0 ? Wide<T>(1) : v < 0 ? Wide<T>(-1) : Wide<T>(0);
-  return Num<T>::FromWide(sign * scale);
-}
 
 // ---- What a kernel does with each value ------------------------------------
 
@@ -142,9 +91,9 @@ struct ValueOp {
   __host__ __device__ explicit ValueOp(Wide<T> scale) : grad_scale(scale) {}
 
   __host__ __device__ T Apply(T x, double& sum) const {
-    if (kSums) sum += AbsValue(x);
-    if (kMode == Mode::kGrad) return GradValue(x, grad_scale);
-    return QuantizeValue(x);  // unused (and removed) for kPenalty
+    if (kSums) sum += math::AbsValue(x);
+    if (kMode == Mode::kGrad) return math::PenaltyGrad(x, grad_scale);
+    return math::Quantize(x);  // unused (and removed) for kPenalty
   }
 };
 
@@ -286,7 +235,7 @@ __host__ __device__ inline double LongUnitThread(const UnitArgs<T>& a,
   const int64_t begin = unit_begin + piece * a.chunk;
   const int64_t end = unit_begin + Min64(a.unit_size, (piece + 1) * a.chunk);
   const ValueOp<T, kMode> op(kMode == Mode::kGrad
-                                 ? GradScale(LoadInput(a.grad + unit), a.l1)
+                                 ? math::GradScale(LoadInput(a.grad + unit), a.l1)
                                  : Wide<T>(0));
   return VisitRange<T, kMode>(a.x, a.out, begin, end, thread, kThreads,
                               a.vectorize, op);
@@ -297,7 +246,7 @@ template <typename T>
 __host__ __device__ inline void LongUnitFinish(const UnitArgs<T>& a,
                                                int64_t block, double sum) {
   if (a.chunks_per_unit == 1) {
-    a.penalty[block] = PenaltyValue(sum, a.l1);
+    a.penalty[block] = math::Penalty(sum, a.l1);
   } else {
     a.partials[block] = sum;
   }
@@ -320,7 +269,7 @@ template <typename T, Mode kMode>
 __host__ __device__ inline double ShortUnitThread(const UnitArgs<T>& a,
                                                   int64_t unit, int lane) {
   const ValueOp<T, kMode> op(kMode == Mode::kGrad
-                                 ? GradScale(LoadInput(a.grad + unit), a.l1)
+                                 ? math::GradScale(LoadInput(a.grad + unit), a.l1)
                                  : Wide<T>(0));
   const int64_t begin = unit * a.unit_size;
   return VisitRange<T, kMode>(a.x, a.out, begin, begin + a.unit_size, lane,
@@ -356,7 +305,7 @@ __global__ void __launch_bounds__(kThreads) FinishPenaltyKernel(UnitArgs<T> a) {
   if (unit >= a.num_units) return;  // the whole warp leaves together
   double sum = PartialsLane(a.partials, a.chunks_per_unit, unit, lane);
   sum = GroupSum(sum, kWarp);
-  if (lane == 0) a.penalty[unit] = PenaltyValue(sum, a.l1);
+  if (lane == 0) a.penalty[unit] = math::Penalty(sum, a.l1);
 }
 
 // Short units: each group of `group` lanes takes one unit at a time.
@@ -374,7 +323,7 @@ __global__ void __launch_bounds__(kThreads) ShortUnitKernel(UnitArgs<T> a) {
     double sum = active ? ShortUnitThread<T, kMode>(a, unit, lane) : 0.0;
     if (kMode == Mode::kGrad) continue;
     sum = GroupSum(sum, a.group);
-    if (active && lane == 0) a.penalty[unit] = PenaltyValue(sum, a.l1);
+    if (active && lane == 0) a.penalty[unit] = math::Penalty(sum, a.l1);
   }
 }
 

@@ -1,8 +1,10 @@
 // Runs the CUDA kernels' per-thread code on the host, thread by thread, and
-// checks the results against cc/tf/laplace_math.h. No GPU needed: it covers
-// the launch plan, the chunk / group / vector indexing and the element math
-// of kernels_impl.cuh. Not covered (device-only): the shuffles and shared
-// memory of the cross-thread sums, which bench/gpu/harness.cu checks on a GPU.
+// checks the results against the sequential loops of cc/math
+// (<laplace_rice/math.h>, what the CPU kernels run). No GPU needed: it covers
+// the launch plan, the chunk / group / vector indexing of kernels_impl.cuh and
+// its 16-bit conversions (CUDA intrinsics there, Eigen-like here). Not
+// covered (device-only): the shuffles and shared memory of the cross-thread
+// sums, which bench/gpu/harness.cu checks on a GPU.
 //
 // Each emulated kernel loops over blocks and threads exactly as the grid
 // does; outputs start poisoned (0xFF bytes: NaN) inside guard zones, so a
@@ -18,7 +20,7 @@
 
 #include "../src/kernels_impl.cuh"
 #include "host16.h"
-#include "laplace_math.h"
+#include "laplace_rice/math.h"
 
 namespace {
 
@@ -148,7 +150,7 @@ void EmulatePerUnit(const D* x, const D* grad, int64_t num_units, int64_t unit_s
         for (int lane = 0; lane < impl::kWarp; ++lane) {
           sum += impl::PartialsLane(a.partials, a.chunks_per_unit, unit, lane);
         }
-        penalty[unit] = impl::PenaltyValue(sum, l1);
+        penalty[unit] = math::Penalty(sum, l1);
       }
     }
   } else {
@@ -165,7 +167,7 @@ void EmulatePerUnit(const D* x, const D* grad, int64_t num_units, int64_t unit_s
           for (int lane = 0; lane < a.group; ++lane) {
             sum += impl::ShortUnitThread<D, kMode>(a, unit, lane);
           }
-          if (kMode != Mode::kGrad) penalty[unit] = impl::PenaltyValue(sum, l1);
+          if (kMode != Mode::kGrad) penalty[unit] = math::Penalty(sum, l1);
         }
       }
     }
@@ -260,6 +262,6 @@ int main() {
     std::printf("%d failures\n", g_failures);
     return 1;
   }
-  std::printf("emulation_test: all per-thread kernel code matches laplace_math.h\n");
+  std::printf("emulation_test: all per-thread kernel code matches laplace_rice/math.h\n");
   return 0;
 }

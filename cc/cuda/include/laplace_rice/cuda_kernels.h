@@ -3,9 +3,10 @@
 //
 // Plain launchers: device pointers, sizes and a stream; no TensorFlow. The
 // TensorFlow GPU kernels (cc/tf/gpu_kernels.cc) pass TensorFlow's stream and
-// the standalone harness (bench/gpu) passes its own. The results equal those
-// of cc/tf/laplace_math.h (the CPU kernels): quantize and the gradient
-// exactly; the penalty up to the order of its double-precision sum.
+// the standalone harness (bench/gpu) passes its own. The element math is
+// <laplace_rice/math.h> (cc/math), which the CPU kernels run too: quantize and
+// the gradient equal theirs exactly; the penalty up to the order of its
+// double-precision sum.
 //
 // A tensor is seen as `num_units` coding units of `unit_size` contiguous
 // values (row-major, the innermost coding_rank dimensions). 16-bit values are
