@@ -6,8 +6,7 @@ cd "$(dirname "$0")/.."
 
 if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   missing=()
-  # libhighwayhash-dev, libfarmhash-dev: headers the XLA lowerings need (cc/tf).
-  for pkg in libgtest-dev cmake ninja-build g++ libhighwayhash-dev libfarmhash-dev; do
+  for pkg in libgtest-dev cmake ninja-build g++; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
   if [ ${#missing[@]} -gt 0 ]; then
