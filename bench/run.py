@@ -387,7 +387,8 @@ def rate_overhead(tf, shape: tuple, repeats: int) -> dict:
     Forward throughputs (eager) of bits() and rate(), then one training step
     in tf.function, forward + backward with respect to the latent: `model(x)`
     (quantize and penalty) alone, and `model(x)` plus `rate(x)`. The overhead
-    is the second step's time over the first's.
+    is the second step's time over the first's; the same again compiled with
+    XLA (`jit_compile=True`, where rate() counts in plain TensorFlow ops).
     """
     import laplace_rice
 
@@ -395,8 +396,8 @@ def rate_overhead(tf, shape: tuple, repeats: int) -> dict:
     x = tf.constant(laplace(shape, seed=7))
     weights = tf.constant(np.random.default_rng(8).random(shape, np.float32))
 
-    def step(with_rate: bool):
-        @tf.function
+    def step(with_rate: bool, jit: bool = False):
+        @tf.function(jit_compile=jit)
         def run(x):
             with tf.GradientTape() as tape:
                 tape.watch(x)
@@ -409,17 +410,21 @@ def rate_overhead(tf, shape: tuple, repeats: int) -> dict:
         return run
 
     plain, with_rate = step(False), step(True)
+    plain_jit, with_rate_jit = step(False, True), step(True, True)
     row = dict(shape=list(shape), elements=int(np.prod(shape)))
     for name, fn in (
         ("bits", lambda: model.bits(x).numpy()),
         ("rate", lambda: model.rate(x).numpy()),
         ("step_model", lambda: plain(x).numpy()),
         ("step_model_rate", lambda: with_rate(x).numpy()),
+        ("jit_step_model", lambda: plain_jit(x).numpy()),
+        ("jit_step_model_rate", lambda: with_rate_jit(x).numpy()),
     ):
         median, _ = median_seconds(fn, repeats)  # after a warm-up (and tracing)
         row[f"{name}_s"] = median
         row[f"{name}_meps"] = meps(row["elements"], median)
     row["step_overhead"] = row["step_model_rate_s"] / row["step_model_s"]
+    row["jit_step_overhead"] = row["jit_step_model_rate_s"] / row["jit_step_model_s"]
     return row
 
 
@@ -429,7 +434,9 @@ def print_rate(rate: dict) -> None:
         f"bits() {rate['bits_meps']:.1f}, rate() forward {rate['rate_meps']:.1f}; "
         f"training step (forward + backward): model(x) {rate['step_model_meps']:.1f}, "
         f"model(x) + rate(x) {rate['step_model_rate_meps']:.1f} "
-        f"({rate['step_overhead']:.2f}x the time)"
+        f"({rate['step_overhead']:.2f}x the time); with jit_compile=True: "
+        f"{rate['jit_step_model_meps']:.1f} and {rate['jit_step_model_rate_meps']:.1f} "
+        f"({rate['jit_step_overhead']:.2f}x)"
     )
 
 

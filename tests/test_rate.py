@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 from laplace_rice import LaplaceEntropyModel
-from laplace_rice.rate import exact_bits, rate_surrogate
+from laplace_rice.rate import exact_bits, rate_surrogate, surrogate_gradient
 
 # (run_length_code, magnitude_code, use_run_length_for_non_zeros): gamma and
 # several Rice parameters on both sides, with and without runs of non-zeros.
@@ -112,6 +112,21 @@ def test_rate_gradient_is_the_surrogate_gradient_by_finite_differences(code):
         ) / (2 * eps)
     np.testing.assert_allclose(gradient.ravel(), numeric, rtol=1e-5, atol=1e-6)
     assert np.any(np.abs(gradient) > 0.1)  # not vacuous
+
+
+@pytest.mark.parametrize("code", CODES, ids=str)
+def test_written_out_gradient_equals_autodiff_of_the_surrogate(code):
+    rng = np.random.default_rng(13)
+    for (coding_rank, shape), scale in itertools.product(SHAPES, [0.3, 1.5, 20.0]):
+        x = tf.constant(_sparse_laplace(rng, shape, scale))
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            total = tf.reduce_sum(rate_surrogate(x, coding_rank, **_kwargs(code)))
+        expected = tape.gradient(total, x)
+        expected = np.zeros(shape) if expected is None else expected.numpy()
+        actual = surrogate_gradient(x, coding_rank, **_kwargs(code))
+        assert actual.shape == x.shape
+        np.testing.assert_allclose(actual.numpy(), expected, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("code", CODES, ids=str)

@@ -275,7 +275,8 @@ class LaplaceEntropyModel(tf.Module):
         bits of what `compress()` writes, byte padding included. The gradient
         is that of a smooth surrogate of the code length under this model's
         `run_length_code`, `magnitude_code` and `use_run_length_for_non_zeros`
-        (`laplace_rice.rate.rate_surrogate`; docs/rate.md), as the
+        (`laplace_rice.rate.rate_surrogate`, differentiated by
+        `laplace_rice.rate.surrogate_gradient`; docs/rate.md), as the
         straight-through estimator pairs exact rounding with a useful
         gradient. Use it in place of (or beside) `penalty()` to train for a
         target size: `distortion + lambda * rate`.
@@ -312,12 +313,13 @@ class LaplaceEntropyModel(tf.Module):
                 exact = self.bits(x)
 
             def grad(upstream):
-                with tf.GradientTape() as tape:
-                    tape.watch(x)
-                    surrogate = rate.rate_surrogate(x, coding_rank, **kwargs)
-                # Units are independent: one backward pass weighs each unit's
-                # surrogate by its upstream gradient.
-                dx = tape.gradient(surrogate, x, output_gradients=tf.cast(upstream, out_dtype))
+                # Units are independent: each element's derivative of its own
+                # unit's surrogate, times that unit's upstream gradient.
+                upstream = tf.reshape(
+                    tf.cast(upstream, out_dtype),
+                    tf.concat([tf.shape(upstream), tf.ones([coding_rank], tf.int32)], 0),
+                )
+                dx = upstream * rate.surrogate_gradient(x, coding_rank, **kwargs)
                 return tf.cast(dx, x.dtype)
 
             return tf.cast(exact, out_dtype), grad

@@ -21,7 +21,7 @@ import tensorflow as tf
 
 from laplace_rice.params import CodeParams
 
-__all__ = ["exact_bits", "rate_surrogate"]
+__all__ = ["exact_bits", "rate_surrogate", "surrogate_gradient"]
 
 _INT32_MAX = 2**31 - 1
 
@@ -150,6 +150,13 @@ def _continuous_code_length(v: tf.Tensor, k: int) -> tf.Tensor:
     return 2.0 * tf.math.log(v + 1.0) / tf.math.log(tf.constant(2.0, v.dtype)) + 1.0
 
 
+def _continuous_code_slope(v: tf.Tensor, k: int) -> tf.Tensor:
+    """Derivative of `_continuous_code_length` with respect to `v`."""
+    if k >= 0:
+        return tf.fill(tf.shape(v), tf.constant(2.0**-k, v.dtype))
+    return 2.0 / ((v + 1.0) * tf.math.log(tf.constant(2.0, v.dtype)))
+
+
 def rate_surrogate(
     bottleneck,
     coding_rank: int,
@@ -216,3 +223,95 @@ def rate_surrogate(
         run_bits = runs * _continuous_code_length(zeros / tf.maximum(runs, eps), k)
     run_bits = tf.where(n > 0, run_bits, tf.zeros_like(run_bits))  # empty unit: no bits
     return tf.reshape(non_zero_bits + run_bits, batch_shape)
+
+
+def surrogate_gradient(
+    bottleneck,
+    coding_rank: int,
+    run_length_code: int = -1,
+    magnitude_code: int = 0,
+    use_run_length_for_non_zeros: bool = False,
+) -> tf.Tensor:
+    """The gradient of `rate_surrogate`'s per-unit values, written out.
+
+    Each element's derivative of its own unit's surrogate (units are
+    independent, so this is the gradient of their sum). The same values as
+    autodiff of `rate_surrogate`, in about half the element-wise work: the
+    per-unit sums enter through a handful of per-unit scalars, so the
+    backward pass is a few fused element-wise ops instead of the reverse of
+    every op of the surrogate. `LaplaceEntropyModel.rate()` uses it.
+
+    Args:
+      bottleneck: A float tensor with at least `coding_rank` dimensions.
+      coding_rank: Number of innermost dimensions that form a coding unit.
+      run_length_code: As `LaplaceEntropyModel`.
+      magnitude_code: As `LaplaceEntropyModel`.
+      use_run_length_for_non_zeros: As `LaplaceEntropyModel`.
+
+    Returns:
+      A float32 (float64 for a float64 bottleneck) tensor of the bottleneck's
+      shape.
+    """
+    params = CodeParams(run_length_code, magnitude_code, use_run_length_for_non_zeros)
+    x = tf.convert_to_tensor(bottleneck)
+    dtype = tf.float64 if x.dtype == tf.float64 else tf.float32
+    x = tf.cast(x, dtype)
+    units, _ = _as_units(x, coding_rank)
+    if units.shape[1] == 0:
+        return tf.zeros_like(x)
+    a = tf.abs(units)
+    c = tf.minimum(a, 1.0)
+    p = c * c * (3.0 - 2.0 * c)
+    dp = 6.0 * c * (1.0 - c)  # d p / d|y|: 0 from 1 on
+    n = tf.cast(tf.shape(units)[1], dtype)
+    eps = tf.constant(1e-6, dtype)
+    k = params.run_length_code
+    length, slope = _continuous_code_length, _continuous_code_slope
+
+    # Signs and magnitudes: below 1 only p moves (the magnitude code is that
+    # of 1); from 1 on only the magnitude does (p = 1).
+    m = tf.maximum(a, 1.0) - 1.0
+    magnitude_grad = tf.where(
+        a > 1.0,
+        slope(m, params.magnitude_code),
+        dp * (1.0 + length(tf.zeros_like(m), params.magnitude_code)),
+    )
+
+    non_zeros = tf.reduce_sum(p, axis=1, keepdims=True)
+    zeros = n - non_zeros
+    is_last = tf.equal(tf.range(tf.shape(units)[1]), tf.shape(units)[1] - 1)[None, :]
+    last = p[:, -1:]
+    if params.use_run_length_for_non_zeros:
+        previous = tf.pad(p[:, :-1], [[0, 0], [1, 0]])
+        following = tf.pad(p[:, 1:], [[0, 0], [0, 1]])
+        nz_runs = tf.reduce_sum(p * (1.0 - previous), axis=1, keepdims=True)
+        z_runs = 1.0 + nz_runs - last
+        # T1 = Rn * l((N - Rn) / max(Rn, eps))
+        nz_runs_c = tf.maximum(nz_runs, eps)
+        v1 = (non_zeros - nz_runs) / nz_runs_c
+        above = tf.cast(nz_runs > eps, dtype)
+        t1_runs = length(v1, k) + nz_runs * slope(v1, k) * (
+            -1.0 / nz_runs_c - above * (non_zeros - nz_runs) / (nz_runs_c * nz_runs_c)
+        )
+        t1_non_zeros = nz_runs * slope(v1, k) / nz_runs_c
+        # T2 = Rz * l(max(Z - Rz + 1, 0) / Rz), Rz >= 1
+        w = zeros - z_runs + 1.0
+        positive = tf.cast(w > 0.0, dtype)
+        v2 = tf.maximum(w, 0.0) / z_runs
+        t2_runs = length(v2, k) - slope(v2, k) * (positive + v2)
+        t2_zeros = slope(v2, k) * positive
+        # d Rn / d p_j = (1 - p_{j-1}) - p_{j+1}; d Rz / d p_j adds -[j last].
+        run_grad = (
+            t1_non_zeros
+            - t2_zeros
+            + (t1_runs + t2_runs) * ((1.0 - previous) - following)
+            - t2_runs * tf.cast(is_last, dtype)
+        )
+    else:
+        # S = R * l(Z / R), R = N + 1 - p_last >= 1
+        runs = non_zeros + 1.0 - last
+        u = zeros / runs
+        d_runs = length(u, k) - u * slope(u, k)
+        run_grad = d_runs * (1.0 - tf.cast(is_last, dtype)) - slope(u, k)
+    gradient = (magnitude_grad + run_grad * dp) * tf.sign(units)
+    return tf.reshape(gradient, tf.shape(x))
