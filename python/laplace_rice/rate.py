@@ -114,7 +114,7 @@ def exact_bits(
     else:
         # Zero run m is the one before the m-th non-zero (m = K: the trailing one).
         run_index = tf.cumsum(tf.cast(nonzero, tf.int64), axis=1, exclusive=True)
-        # Non-zeros belong to no zero run: sent to a spare segment below.
+    # Without runs of non-zeros only zeros count towards a run's length.
     counted = (
         tf.ones_like(q, tf.int32)
         if params.use_run_length_for_non_zeros
