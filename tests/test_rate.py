@@ -227,3 +227,30 @@ def test_surrogate_is_zero_for_empty_units_and_tracks_the_size():
         bits = exact_bits(x, 1, **_kwargs(code)).numpy()
         # An estimate, not the count: within 25% of the real size on integers.
         np.testing.assert_allclose(surrogate, bits, rtol=0.25, err_msg=str(code))
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["function", "jit"])
+@pytest.mark.parametrize("code", [(-1, 0, False), (1, -1, True)], ids=str)
+def test_shapes_known_only_at_run_time(code, jit):
+    model = _model(code, 1)
+
+    @tf.function(jit_compile=jit, input_signature=[tf.TensorSpec([None, None], tf.float32)])
+    def step(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            rate = model.rate(x)
+            total = tf.reduce_sum(rate)
+        return rate, tape.gradient(total, x)
+
+    rng = np.random.default_rng(4)
+    for shape in ([3, 17], [2, 1], [2, 0], [0, 5]):
+        x = tf.constant(_sparse_laplace(rng, shape, 2.0), tf.float32)
+        rate, gradient = step(x)
+        np.testing.assert_array_equal(rate.numpy(), model.bits(x).numpy(), err_msg=str(shape))
+        assert gradient.shape == x.shape
+        np.testing.assert_allclose(
+            gradient.numpy(),
+            surrogate_gradient(x, 1, **_kwargs(code)).numpy(),
+            rtol=1e-5,
+            atol=1e-6,
+        )

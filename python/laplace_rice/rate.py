@@ -143,6 +143,14 @@ def exact_bits(
     return tf.reshape(padded, batch_shape)
 
 
+def _last(p: tf.Tensor) -> tf.Tensor:
+    """The last element of each row, [units, 1]; 0 for rows of none (n may be
+    known only at run time, so no `p[:, -1]`)."""
+    n = tf.shape(p)[1]
+    is_last = tf.equal(tf.range(n), n - 1)[None, :]
+    return tf.reduce_sum(tf.where(is_last, p, tf.zeros_like(p)), axis=1, keepdims=True)
+
+
 def _continuous_code_length(v: tf.Tensor, k: int) -> tf.Tensor:
     """Smooth length of Rice(v, k) (k >= 0) or Gamma(v + 1) (k < 0), real `v >= 0`."""
     if k >= 0:
@@ -202,7 +210,7 @@ def rate_surrogate(
 
     non_zeros = tf.reduce_sum(p, axis=1)
     zeros = n - non_zeros
-    last = p[:, -1] if units.shape[1] != 0 else tf.zeros_like(non_zeros)
+    last = _last(p)[:, 0]
     k = params.run_length_code
     if params.use_run_length_for_non_zeros:
         # Soft count of runs of non-zeros: elements that start one.
@@ -257,8 +265,6 @@ def surrogate_gradient(
     dtype = tf.float64 if x.dtype == tf.float64 else tf.float32
     x = tf.cast(x, dtype)
     units, _ = _as_units(x, coding_rank)
-    if units.shape[1] == 0:
-        return tf.zeros_like(x)
     a = tf.abs(units)
     c = tf.minimum(a, 1.0)
     p = c * c * (3.0 - 2.0 * c)
@@ -280,7 +286,7 @@ def surrogate_gradient(
     non_zeros = tf.reduce_sum(p, axis=1, keepdims=True)
     zeros = n - non_zeros
     is_last = tf.equal(tf.range(tf.shape(units)[1]), tf.shape(units)[1] - 1)[None, :]
-    last = p[:, -1:]
+    last = _last(p)
     if params.use_run_length_for_non_zeros:
         previous = tf.pad(p[:, :-1], [[0, 0], [1, 0]])
         following = tf.pad(p[:, 1:], [[0, 0], [0, 1]])
