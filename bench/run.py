@@ -378,6 +378,68 @@ def scaling(tf, sizes_mi: list[int], repeats: int) -> list[dict]:
     return rows
 
 
+# ------------------------------------------------------------------ rate()
+
+
+def rate_overhead(tf, shape: tuple, repeats: int) -> dict:
+    """rate() beside model(x) on a latent of `shape` (coding_rank 3, defaults).
+
+    Forward throughputs (eager) of bits() and rate(), then one training step
+    in tf.function, forward + backward with respect to the latent: `model(x)`
+    (quantize and penalty) alone, and `model(x)` plus `rate(x)`. The overhead
+    is the second step's time over the first's; the same again compiled with
+    XLA (`jit_compile=True`, where rate() counts in plain TensorFlow ops).
+    """
+    import laplace_rice
+
+    model = laplace_rice.LaplaceEntropyModel(3, bottleneck_dtype=tf.float32)
+    x = tf.constant(laplace(shape, seed=7))
+    weights = tf.constant(np.random.default_rng(8).random(shape, np.float32))
+
+    def step(with_rate: bool, jit: bool = False):
+        @tf.function(jit_compile=jit)
+        def run(x):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                quantized, penalty = model(x)
+                loss = tf.reduce_sum(quantized * weights) + tf.reduce_sum(penalty)
+                if with_rate:
+                    loss += tf.reduce_sum(model.rate(x))
+            return tape.gradient(loss, x)
+
+        return run
+
+    plain, with_rate = step(False), step(True)
+    plain_jit, with_rate_jit = step(False, True), step(True, True)
+    row = dict(shape=list(shape), elements=int(np.prod(shape)))
+    for name, fn in (
+        ("bits", lambda: model.bits(x).numpy()),
+        ("rate", lambda: model.rate(x).numpy()),
+        ("step_model", lambda: plain(x).numpy()),
+        ("step_model_rate", lambda: with_rate(x).numpy()),
+        ("jit_step_model", lambda: plain_jit(x).numpy()),
+        ("jit_step_model_rate", lambda: with_rate_jit(x).numpy()),
+    ):
+        median, _ = median_seconds(fn, repeats)  # after a warm-up (and tracing)
+        row[f"{name}_s"] = median
+        row[f"{name}_meps"] = meps(row["elements"], median)
+    row["step_overhead"] = row["step_model_rate_s"] / row["step_model_s"]
+    row["jit_step_overhead"] = row["jit_step_model_rate_s"] / row["jit_step_model_s"]
+    return row
+
+
+def print_rate(rate: dict) -> None:
+    print(
+        f"\nrate() on {rate['shape']} (coding_rank 3, defaults), M elements/s: "
+        f"bits() {rate['bits_meps']:.1f}, rate() forward {rate['rate_meps']:.1f}; "
+        f"training step (forward + backward): model(x) {rate['step_model_meps']:.1f}, "
+        f"model(x) + rate(x) {rate['step_model_rate_meps']:.1f} "
+        f"({rate['step_overhead']:.2f}x the time); with jit_compile=True: "
+        f"{rate['jit_step_model_meps']:.1f} and {rate['jit_step_model_rate_meps']:.1f} "
+        f"({rate['jit_step_overhead']:.2f}x)"
+    )
+
+
 def memory_check(gib: float) -> dict:
     script = os.path.join(HERE, "memory_check.py")
     done = subprocess.run(
@@ -448,6 +510,8 @@ def print_tables(report: dict) -> None:
                 f"| {r['elements'] // MI} Mi | {r['compress_ns_per_element']:.2f} "
                 f"| {r['decompress_ns_per_element']:.2f} | {r['bits_ns_per_element']:.2f} |"
             )
+    if report.get("rate"):
+        print_rate(report["rate"])
     mem = report.get("memory")
     if mem:
         print(
@@ -571,6 +635,9 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--from-json", help="print the tables of an earlier run's JSON, run nothing"
     )
+    parser.add_argument(
+        "--rate-only", action="store_true", help="time rate() beside model(x) only, write no JSON"
+    )
     args = parser.parse_args(argv)
     if args.from_json:
         with open(args.from_json) as f:
@@ -580,6 +647,11 @@ def main(argv=None) -> int:
         return 0
     repeats = args.repeats or (3 if args.quick else 5)
     import tensorflow as tf
+
+    rate_shape = (4, 16, 16, 192) if args.quick else (8, 32, 32, 192)
+    if args.rate_only:
+        print_rate(rate_overhead(tf, rate_shape, repeats))
+        return 0
 
     import laplace_rice
     from laplace_rice.tuning import suggest_code_params
@@ -665,6 +737,8 @@ def main(argv=None) -> int:
         log("scaling")
         sizes = [1, 2, 4, 8, 16] if args.quick else [1, 2, 4, 8, 16, 32, 64]
         report["scaling"] = scaling(tf, sizes, repeats)
+        log("rate()")
+        report["rate"] = rate_overhead(tf, rate_shape, repeats)
         log("memory")
         report["memory"] = memory_check(0.25 if args.quick else 1.0)
         report["machine"]["load_average_end"] = os.getloadavg()

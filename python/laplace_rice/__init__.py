@@ -31,9 +31,21 @@ _LAZY = {
 }
 
 # Submodules reachable as attributes (`laplace_rice.ops.library`) without an
-# import statement; `ops`, `entropy_model`, `serving` and `demo` load TensorFlow.
+# import statement; `ops`, `entropy_model`, `rate`, `serving` and `demo` load
+# TensorFlow.
 _SUBMODULES = frozenset(
-    {"cli", "codec", "container", "demo", "entropy_model", "ops", "params", "serving", "tuning"}
+    {
+        "cli",
+        "codec",
+        "container",
+        "demo",
+        "entropy_model",
+        "ops",
+        "params",
+        "rate",
+        "serving",
+        "tuning",
+    }
 )
 
 __all__ = ["__version__", *_LAZY]

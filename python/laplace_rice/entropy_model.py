@@ -7,8 +7,9 @@ import math
 import numbers
 
 import tensorflow as tf
+from tensorflow.python.ops import control_flow_util
 
-from laplace_rice import ops
+from laplace_rice import ops, rate
 from laplace_rice.ops import library
 from laplace_rice.params import CodeParams
 
@@ -265,6 +266,65 @@ class LaplaceEntropyModel(tf.Module):
         return library.laplace_rice_bits(
             self._codable(bottleneck), coding_rank=self.coding_rank, **self._code_params.as_kwargs()
         )
+
+    @tf.Module.with_name_scope
+    def rate(self, bottleneck):
+        """The real code length per coding unit, with a gradient for training.
+
+        The forward value is exactly `bits()` of the bottleneck: the size in
+        bits of what `compress()` writes, byte padding included. The gradient
+        is that of a smooth surrogate of the code length under this model's
+        `run_length_code`, `magnitude_code` and `use_run_length_for_non_zeros`
+        (`laplace_rice.rate.rate_surrogate`, differentiated by
+        `laplace_rice.rate.surrogate_gradient`; docs/rate.md), as the
+        straight-through estimator pairs exact rounding with a useful
+        gradient. Use it in place of (or beside) `penalty()` to train for a
+        target size: `distortion + lambda * rate`.
+
+        Under `tf.function(jit_compile=True)` the count is done in plain
+        TensorFlow ops (`laplace_rice.rate.exact_bits`, the same values);
+        elsewhere by the `bits()` kernel. The surrogate is computed in float32
+        (float64 for a float64 bottleneck).
+
+        Args:
+          bottleneck: `tf.Tensor` containing the data to be compressed. Must
+            have at least `self.coding_rank` dimensions.
+
+        Returns:
+          A float32 `tf.Tensor` (float64 for a float64 bottleneck) having the
+          same shape as `bottleneck` without the `self.coding_rank` innermost
+          dimensions. Exact while a unit takes fewer than 2^24 bits (float32).
+
+        Raises:
+          tf.errors.InvalidArgumentError: outside XLA, as `bits()`, if a value
+            is NaN, infinite, or rounds outside the int32 range (under XLA
+            such values are not checked).
+        """
+        bottleneck = self._bottleneck(bottleneck)
+        out_dtype = tf.float64 if bottleneck.dtype == tf.float64 else tf.float32
+        kwargs = self._code_params.as_kwargs()
+        coding_rank = self.coding_rank
+
+        @tf.custom_gradient
+        def _rate(x):
+            if control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph()):
+                exact = rate.exact_bits(x, coding_rank, **kwargs)
+            else:
+                exact = self.bits(x)
+
+            def grad(upstream):
+                # Units are independent: each element's derivative of its own
+                # unit's surrogate, times that unit's upstream gradient.
+                upstream = tf.reshape(
+                    tf.cast(upstream, out_dtype),
+                    tf.concat([tf.shape(upstream), tf.ones([coding_rank], tf.int32)], 0),
+                )
+                dx = upstream * rate.surrogate_gradient(x, coding_rank, **kwargs)
+                return tf.cast(dx, x.dtype)
+
+            return tf.cast(exact, out_dtype), grad
+
+        return _rate(bottleneck)
 
     @tf.Module.with_name_scope
     def decompress(self, strings, code_shape):
