@@ -243,6 +243,10 @@ std::vector<uint64_t> CountUnits(const Values& values, size_t num_units, size_t 
   return bits;
 }
 
+// One-pass memory of the threads that encode a batch, reused by a thread's
+// units (the threads of RunParallel end with the call).
+thread_local EncodeBuffer batch_scratch;
+
 py::list EncodeBatch(const py::array& array, size_t num_units, int run_length_code,
                      int magnitude_code, bool use_run_length_for_non_zeros, size_t threads) {
   const CodeParams params = MakeParams(run_length_code, magnitude_code, use_run_length_for_non_zeros);
@@ -255,9 +259,8 @@ py::list EncodeBatch(const py::array& array, size_t num_units, int run_length_co
   {
     py::gil_scoped_release release;
     RunParallel(num_units, threads, [&](size_t unit) {
-      thread_local EncodeBuffer scratch;  // reused by the thread's units
       EncodeOptions options;
-      options.scratch = &scratch;
+      options.scratch = &batch_scratch;
       status[unit] = values.Visit(
           [&](auto* data, size_t count) {
             return EncodeUnit(data, count, params, options, [&](size_t size) {
@@ -267,6 +270,7 @@ py::list EncodeBatch(const py::array& array, size_t num_units, int run_length_co
           },
           unit * unit_size, unit_size);
     });
+    batch_scratch = EncodeBuffer();  // this thread's: keep no memory
   }
   for (size_t unit = 0; unit < num_units; ++unit) Check(status[unit], UnitPrefix(unit));
   py::list strings(num_units);
