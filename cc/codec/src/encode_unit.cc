@@ -14,6 +14,7 @@
 #include <cstring>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "laplace_rice/codec.h"
 #include "ranges.h"
@@ -77,25 +78,29 @@ Status EncodeUnit(const T* values, size_t count, const CodeParams& params,
     return refusal.ok() ? status : refusal;
   }
 
+  Status status = internal::ValidateCall(params, count);
+  if (!status.ok()) return status;
   EncodeBuffer own_scratch;
   EncodeBuffer* scratch =
       options.scratch != nullptr ? options.scratch : &own_scratch;
+  std::vector<uint8_t>& bytes = EncodeBufferAccess::Bytes(scratch);
+  uint64_t bits = 0;
   bool fits = false;
-  Status status = EncodeToBuffer(values, count, params,
-                                 internal::OnePassLimit<T>(0, count), scratch,
-                                 &fits);
+  status = internal::WriteRangeToVector(values, 0, count, params,
+                                        internal::OnePassLimit<T>(0, count),
+                                        &bytes, &bits, &fits);
+  EncodeBufferAccess::SetString(scratch, 0);  // no string kept in it
   if (!status.ok()) return status;
   if (fits) {
-    const size_t size = scratch->size();
+    const size_t size = static_cast<size_t>(BytesForBits(bits));
     uint8_t* out = budgeted(size);
     if (!refusal.ok()) return refusal;
     if (out == nullptr && size > 0) return CannotAllocate();
-    if (size > 0) std::memcpy(out, scratch->data(), size);
+    if (size > 0) std::memcpy(out, bytes.data(), size);
     return Status();
   }
   // Too long for one pass: size the string (no memory taken) and refuse it
   // before allocating, or write it once.
-  uint64_t bits = 0;
   status = internal::CountRangeBits(values, 0, count, params, &bits);
   if (!status.ok()) return status;
   const size_t size = static_cast<size_t>(BytesForBits(bits));
