@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
+
+HEADER = Path(__file__).resolve().parent.parent / "cc/codec/include/laplace_rice/codec.h"
+
+
+def header_version() -> str:
+    """The version written in codec.h, its one source."""
+    text = HEADER.read_text()
+    return ".".join(
+        re.search(rf"kVersion{part} = (\d+);", text).group(1)
+        for part in ("Major", "Minor", "Patch")
+    )
 
 
 def _run(code: str) -> subprocess.CompletedProcess:
@@ -25,7 +38,7 @@ def test_import_does_not_load_tensorflow():
         """
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "1.0.0"
+    assert result.stdout.strip() == header_version()
 
 
 def test_mismatched_tensorflow_version_is_a_clear_import_error():
@@ -97,3 +110,14 @@ def test_version_check_runs_when_a_tensorflow_name_is_first_used():
     )
     assert result.returncode == 0, result.stderr
     assert "built against TensorFlow 2.9.0" in result.stdout
+
+
+def test_codec_module_carries_the_header_version():
+    result = _run(
+        """
+        from laplace_rice import _codec
+        print(_codec.__version__)
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == header_version()

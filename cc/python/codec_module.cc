@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <new>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -26,10 +27,6 @@ namespace py = pybind11;
 
 namespace laplace_rice {
 namespace {
-
-// A single unit below this many values is coded on one thread: splitting
-// costs more than it saves.
-constexpr size_t kMinValuesPerPart = size_t{1} << 16;
 
 // Runs task(i) for every i in [0, n) on up to `threads` threads (the caller
 // included), handing out indices one at a time so uneven units balance.
@@ -111,31 +108,28 @@ Values ReadValues(const py::array& array) {
   return values;
 }
 
-// A new bytes object of `size` bytes whose contents the caller writes before
-// anyone else sees it (the GIL must be held).
-py::bytes NewBytes(uint64_t size) {
-  PyObject* bytes = PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(size));
-  if (bytes == nullptr) throw py::error_already_set();
-  return py::reinterpret_steal<py::bytes>(bytes);
-}
-
-uint8_t* BytesData(const py::bytes& bytes) {
+uint8_t* BytesData(const py::object& bytes) {
   return reinterpret_cast<uint8_t*>(PyBytes_AS_STRING(bytes.ptr()));
 }
 
 // ---- One unit. ----
 
+// The codec's policy, given up to `threads` threads for one large unit.
+EncodeOptions UnitOptions(size_t threads) {
+  EncodeOptions options;
+  options.max_parts = threads;
+  options.run = Runner(threads);
+  return options;
+}
+
 uint64_t CountUnit(const Values& values, const CodeParams& params, size_t threads) {
-  Check(ValidateUnitSize(values.size));
-  const size_t parts = std::min(threads, values.size / kMinValuesPerPart);
   uint64_t bits = 0;
   Status status;
   {
     py::gil_scoped_release release;
     status = values.Visit(
         [&](auto* data, size_t count) {
-          return parts > 1 ? CountBitsParallel(data, count, params, parts, Runner(threads), &bits)
-                           : CountBits(data, count, params, &bits);
+          return CountUnitBits(data, count, params, UnitOptions(threads), &bits);
         },
         0, values.size);
   }
@@ -143,41 +137,37 @@ uint64_t CountUnit(const Values& values, const CodeParams& params, size_t thread
   return bits;
 }
 
-py::bytes EncodeUnit(const py::array& array, int run_length_code, int magnitude_code,
-                     bool use_run_length_for_non_zeros, size_t threads) {
+py::bytes EncodeOneUnit(const py::array& array, int run_length_code, int magnitude_code,
+                        bool use_run_length_for_non_zeros, size_t threads) {
   const CodeParams params = MakeParams(run_length_code, magnitude_code, use_run_length_for_non_zeros);
   const Values values = ReadValues(array);
-  // Count, allocate the bytes object once, then write into it in place.
-  const uint64_t bits = CountUnit(values, params, threads);
-  py::bytes out = NewBytes(BytesForBits(bits));
-  uint8_t* buffer = BytesData(out);
-  const size_t size = BytesForBits(bits);
-  const size_t parts = std::min(threads, values.size / kMinValuesPerPart);
-  // EncodeParallel counts again and asks for the buffer: it gets ours unless
-  // the array changed under us (another Python thread may write to it).
-  std::vector<uint8_t> scratch;
-  bool changed = false;
-  auto allocate = [&](size_t wanted) {
-    if (wanted == size) return buffer;
-    changed = true;
-    scratch.resize(wanted + 1);
-    return scratch.data();
+  // The codec asks for the string once, on this thread, with its exact
+  // size: it becomes the bytes object, written in place.
+  py::object out;
+  bool out_of_memory = false;
+  const Allocator allocate = [&](size_t size) -> uint8_t* {
+    py::gil_scoped_acquire acquire;
+    PyObject* bytes = PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(size));
+    if (bytes == nullptr) {
+      PyErr_Clear();
+      out_of_memory = true;
+      return nullptr;
+    }
+    out = py::reinterpret_steal<py::bytes>(bytes);
+    return BytesData(out);
   };
   Status status;
   {
     py::gil_scoped_release release;
     status = values.Visit(
         [&](auto* data, size_t count) {
-          return parts <= 1 ? EncodeInto(data, count, params, buffer, size)
-                            : EncodeParallel(data, count, params, parts, Runner(threads), allocate);
+          return EncodeUnit(data, count, params, UnitOptions(threads), allocate);
         },
         0, values.size);
   }
-  if (status.ok() && changed) {
-    throw py::value_error("the array changed while it was being encoded");
-  }
+  if (out_of_memory) throw std::bad_alloc();
   Check(status);
-  return out;
+  return py::reinterpret_borrow<py::bytes>(out);
 }
 
 uint64_t EncodedBits(const py::array& array, int run_length_code, int magnitude_code,
@@ -253,32 +243,41 @@ std::vector<uint64_t> CountUnits(const Values& values, size_t num_units, size_t 
   return bits;
 }
 
+// One-pass memory of the threads that encode a batch, reused by a thread's
+// units (the threads of RunParallel end with the call).
+thread_local EncodeBuffer batch_scratch;
+
 py::list EncodeBatch(const py::array& array, size_t num_units, int run_length_code,
                      int magnitude_code, bool use_run_length_for_non_zeros, size_t threads) {
   const CodeParams params = MakeParams(run_length_code, magnitude_code, use_run_length_for_non_zeros);
   const Values values = ReadValues(array);
   const size_t unit_size = num_units == 0 ? 0 : values.size / num_units;
-  const std::vector<uint64_t> bits = CountUnits(values, num_units, unit_size, params, threads);
-  // Allocate every string (needs the GIL), then write them all without it.
-  py::list strings(num_units);
-  std::vector<uint8_t*> buffers(num_units);
-  for (size_t unit = 0; unit < num_units; ++unit) {
-    py::bytes bytes = NewBytes(BytesForBits(bits[unit]));
-    buffers[unit] = BytesData(bytes);
-    strings[unit] = std::move(bytes);
-  }
+  Check(ValidateUnitSize(unit_size));
+  // Encode every unit without the GIL, then make the bytes objects with it.
+  std::vector<std::vector<uint8_t>> encoded(num_units);
   std::vector<Status> status(num_units);
   {
     py::gil_scoped_release release;
     RunParallel(num_units, threads, [&](size_t unit) {
+      EncodeOptions options;
+      options.scratch = &batch_scratch;
       status[unit] = values.Visit(
           [&](auto* data, size_t count) {
-            return EncodeInto(data, count, params, buffers[unit], BytesForBits(bits[unit]));
+            return EncodeUnit(data, count, params, options, [&](size_t size) {
+              encoded[unit].resize(size);
+              return encoded[unit].data();
+            });
           },
           unit * unit_size, unit_size);
     });
+    batch_scratch = EncodeBuffer();  // this thread's: keep no memory
   }
   for (size_t unit = 0; unit < num_units; ++unit) Check(status[unit], UnitPrefix(unit));
+  py::list strings(num_units);
+  for (size_t unit = 0; unit < num_units; ++unit) {
+    const std::vector<uint8_t>& bytes = encoded[unit];
+    strings[unit] = py::bytes(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  }
   return strings;
 }
 
@@ -338,9 +337,11 @@ PYBIND11_MODULE(_codec, m) {
   m.doc() = "Binding of the laplace_rice C++ codec; use laplace_rice.codec instead.";
   m.attr("MAX_RICE_PARAMETER") = kMaxRiceParameter;
   m.attr("MAX_UNIT_SIZE") = kMaxUnitSize;
-  m.attr("VERSION") = std::to_string(kVersionMajor) + "." + std::to_string(kVersionMinor) + "." +
-                      std::to_string(kVersionPatch);
-  m.def("encode", &EncodeUnit);
+  const std::string version = std::to_string(kVersionMajor) + "." +
+                              std::to_string(kVersionMinor) + "." + std::to_string(kVersionPatch);
+  m.attr("VERSION") = version;
+  m.attr("__version__") = version;
+  m.def("encode", &EncodeOneUnit);
   m.def("encoded_bits", &EncodedBits);
   m.def("decode", &DecodeUnit);
   m.def("encode_batch", &EncodeBatch);

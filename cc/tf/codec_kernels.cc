@@ -1,6 +1,9 @@
 // CPU kernels that encode, count and decode coding units. Each call handles
-// the whole batch, one unit per task on TensorFlow's intra-op thread pool;
-// all coding is done by cc/codec.
+// the whole batch, one unit per task on TensorFlow's intra-op thread pool,
+// or, for a few large units, each unit's parts on the pool. All coding, and
+// how a unit is encoded (EncodeUnit: one pass or count first, parts, the
+// output budget), is cc/codec's; these kernels allocate, thread and convert
+// errors.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -25,25 +28,29 @@ using tensorflow::tstring;
 // Rough cycle costs per value, for shard sizing.
 constexpr int64_t kCodeCyclesPerValue = 8;
 constexpr int64_t kCyclesPerUnit = 200;
-// Units at least this large are cut into parts coded on several threads
-// when there are fewer units than threads (one big unit would use one core).
-constexpr int64_t kMinSplitUnitSize = int64_t{1} << 16;
 
-// Runs the codec's tasks on TensorFlow's intra-op pool, one shard each.
-inline ParallelRunner PoolRunner(OpKernelContext* ctx) {
-  return [ctx](size_t n, const std::function<void(size_t)>& task) {
+// The codec's options for a unit cut into parts on TensorFlow's intra-op
+// pool, one shard a part.
+EncodeOptions PartsOnPool(OpKernelContext* ctx) {
+  EncodeOptions options;
+  options.max_parts = static_cast<size_t>(
+      ctx->device()->tensorflow_cpu_worker_threads()->num_threads);
+  options.run = [ctx](size_t n, const std::function<void(size_t)>& task) {
     ParallelFor(ctx, static_cast<int64_t>(n), int64_t{1} << 30,
                 [&](int64_t begin, int64_t end) {
                   for (int64_t i = begin; i < end; ++i) task(static_cast<size_t>(i));
                 });
   };
+  return options;
 }
 
-// Threads worth splitting units over (1: code each unit on one thread).
-inline int SplitParts(OpKernelContext* ctx, const UnitLayout& layout) {
+// Whether the pool goes to the parts of each unit in turn rather than to
+// the units: fewer units than threads, and units the codec would cut.
+bool SpreadUnitsOverParts(OpKernelContext* ctx, const UnitLayout& layout) {
   const int threads = ctx->device()->tensorflow_cpu_worker_threads()->num_threads;
-  if (layout.unit_size < kMinSplitUnitSize || layout.num_units >= threads) return 1;
-  return threads;
+  return layout.num_units < threads &&
+         PartsForUnit(static_cast<uint64_t>(layout.unit_size),
+                      static_cast<size_t>(threads)) > 1;
 }
 
 // Shared by the encoder and the bit counter: attributes and unit layout.
@@ -85,75 +92,34 @@ class EncodeOp : public UnitKernel {
     const size_t unit_size = static_cast<size_t>(layout.unit_size);
 
     FirstError error;
-    OutputBudget budget;
-    if (const int parts = SplitParts(ctx, layout); parts > 1) {
+    OutputBudget budget(MaxOutputBytes(), kOutputLimitSource);
+    const auto encode = [&](int64_t unit, EncodeOptions options) {
+      tstring* out = &strings(unit);
+      options.budget = &budget;
+      const Status status = EncodeUnit(
+          values + unit * layout.unit_size, unit_size, params_, options,
+          [out](size_t size) {
+            out->resize_uninitialized(size);
+            return reinterpret_cast<uint8_t*>(out->mdata());
+          });
+      if (!status.ok()) error.Record(unit, status);
+    };
+    if (SpreadUnitsOverParts(ctx, layout)) {
       for (int64_t unit = 0; unit < layout.num_units; ++unit) {
-        tstring* out = &strings(unit);
-        Status budget_status;
-        const Status status = EncodeParallel(
-            values + unit * layout.unit_size, unit_size, params_, parts,
-            PoolRunner(ctx), [&](size_t size) -> uint8_t* {
-              budget_status = budget.Take(size, "the encoded strings");
-              if (!budget_status.ok()) return nullptr;
-              out->resize_uninitialized(size);
-              return reinterpret_cast<uint8_t*>(out->mdata());
-            });
-        if (!budget_status.ok()) {
-          error.Record(unit, budget_status);
-        } else if (!status.ok()) {
-          error.Record(unit, status);
-        }
+        encode(unit, PartsOnPool(ctx));
       }
-      OP_REQUIRES_OK(ctx, error.ToTfStatus());
-      return;
+    } else {
+      ParallelFor(ctx, layout.num_units, UnitCost(layout),
+                  [&](int64_t begin, int64_t end) {
+                    EncodeBuffer scratch;  // reused by the shard's units
+                    EncodeOptions options;
+                    options.scratch = &scratch;
+                    for (int64_t unit = begin; unit < end; ++unit) {
+                      encode(unit, options);
+                    }
+                  });
     }
-    ParallelFor(ctx, layout.num_units, UnitCost(layout),
-                [&](int64_t begin, int64_t end) {
-                  EncodeBuffer scratch;  // reused by the shard's units
-                  for (int64_t unit = begin; unit < end; ++unit) {
-                    const Status status = EncodeUnit(
-                        values + unit * layout.unit_size, unit_size,
-                        &budget, &scratch, &strings(unit));
-                    if (!status.ok()) error.Record(unit, status);
-                  }
-                });
     OP_REQUIRES_OK(ctx, error.ToTfStatus());
-  }
-
- private:
-  // Writes the string in one pass into `scratch`, then copies it into a
-  // string of its exact size. The strings of one call must fit in
-  // MaxOutputBytes() together: small Rice parameters can make strings of up
-  // to 2^28 bytes per value, so a string that outgrows its input (never a
-  // Laplace one) is counted first and refused before memory is taken.
-  Status EncodeUnit(const T* values, size_t count, OutputBudget* budget,
-                    EncodeBuffer* scratch, tstring* out) const {
-    bool fits = false;
-    Status status = EncodeToBuffer(values, count, params_,
-                                   count * sizeof(T) + 64, scratch, &fits);
-    if (!status.ok()) return status;
-    if (!fits) return EncodeCounted(values, count, budget, out);
-    status = budget->Take(scratch->size(), "the encoded strings");
-    if (!status.ok()) return status;
-    out->resize_uninitialized(scratch->size());
-    if (scratch->size() > 0) {
-      std::memcpy(out->mdata(), scratch->data(), scratch->size());
-    }
-    return Status();
-  }
-
-  // Counts the bits first so that the string is sized once and written once.
-  Status EncodeCounted(const T* values, size_t count, OutputBudget* budget,
-                       tstring* out) const {
-    uint64_t bits = 0;
-    Status status = CountBits(values, count, params_, &bits);
-    if (!status.ok()) return status;
-    const uint64_t bytes = BytesForBits(bits);
-    status = budget->Take(bytes, "the encoded strings");
-    if (!status.ok()) return status;
-    out->resize_uninitialized(bytes);
-    return EncodeInto(values, count, params_,
-                      reinterpret_cast<uint8_t*>(out->mdata()), out->size());
   }
 };
 
@@ -174,12 +140,12 @@ class BitsOp : public UnitKernel {
     const size_t unit_size = static_cast<size_t>(layout.unit_size);
 
     FirstError error;
-    if (const int parts = SplitParts(ctx, layout); parts > 1) {
+    if (SpreadUnitsOverParts(ctx, layout)) {
       for (int64_t unit = 0; unit < layout.num_units; ++unit) {
         uint64_t bits = 0;
         const Status status =
-            CountBitsParallel(values + unit * layout.unit_size, unit_size,
-                              params_, parts, PoolRunner(ctx), &bits);
+            CountUnitBits(values + unit * layout.unit_size, unit_size,
+                          params_, PartsOnPool(ctx), &bits);
         if (!status.ok()) error.Record(unit, status);
         bits_out(unit) = static_cast<int64_t>(8 * BytesForBits(bits));
       }

@@ -5,7 +5,6 @@
 
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
@@ -65,31 +64,19 @@ inline uint64_t MaxOutputBytes() {
   return limit;
 }
 
+// Where MaxOutputBytes() comes from, for the errors of the codec's
+// OutputBudget: one budget of MaxOutputBytes() per kernel call,
+//   OutputBudget budget(MaxOutputBytes(), kOutputLimitSource);
+// from which every allocation whose size depends on the data, such as an
+// encoded string, takes its bytes first (TensorFlow's strings crash when
+// they cannot allocate).
+inline constexpr char kOutputLimitSource[] =
+    "the machine's memory, or LAPLACE_RICE_MAX_OUTPUT_BYTES";
+
 // InvalidArgument for an output of `bytes` bytes beyond MaxOutputBytes().
 inline Status OutputTooLarge(const std::string& what, uint64_t bytes) {
-  return Status::InvalidArgument(
-      what + " would take " + std::to_string(bytes) +
-      " bytes, more than the limit of " + std::to_string(MaxOutputBytes()) +
-      " (the machine's memory, or LAPLACE_RICE_MAX_OUTPUT_BYTES)");
+  return OutputBudget(MaxOutputBytes(), kOutputLimitSource).TooLarge(what, bytes);
 }
-
-// The output of one kernel call, counted as it is allocated (from any
-// thread). Every allocation whose size depends on the data, such as an
-// encoded string, must Take() its bytes first: TensorFlow's strings crash
-// when they cannot allocate.
-class OutputBudget {
- public:
-  Status Take(uint64_t bytes, const std::string& what) {
-    const uint64_t total = total_.fetch_add(bytes) + bytes;
-    if (total > MaxOutputBytes() || total < bytes) {
-      return OutputTooLarge(what, total);
-    }
-    return Status();
-  }
-
- private:
-  std::atomic<uint64_t> total_{0};
-};
 
 // Reads and checks the three code attributes.
 inline absl::Status ReadCodeParams(tensorflow::OpKernelConstruction* ctx,

@@ -18,7 +18,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "1.0.0"
+from laplace_rice._codec import __version__  # codec.h holds the one version
+
 
 # Public name -> submodule that defines it (imported on first use).
 _LAZY = {

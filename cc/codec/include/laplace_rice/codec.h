@@ -24,10 +24,16 @@
 // reentrant: calls on different outputs may run concurrently.
 //
 // Stability: within major version 1 these declarations keep their meaning
-// and the strings stay byte-identical; additions only.
+// and the strings stay byte-identical; additions only. What changed since
+// the first 1.0 header: each family is one function template over the value
+// type instead of three overloads (calls compile unchanged; code linked
+// against the earlier shared library must be rebuilt, its symbol names
+// changed), DecodeTo is the decoder with Decode its int32 form, and
+// EncodeUnit, CountUnitBits, OutputBudget and PartsForUnit are new.
 #ifndef LAPLACE_RICE_CODEC_H_
 #define LAPLACE_RICE_CODEC_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -121,54 +127,43 @@ uint64_t MaxValuesInBytes(uint64_t size, const CodeParams& params);
 // Bytes of a string holding `bits` bits (the last byte zero-padded).
 inline constexpr uint64_t BytesForBits(uint64_t bits) { return (bits + 7) / 8; }
 
-// ---- Counting: the exact encoded length in bits, without writing. ----
+// ---- The entry points. ----
 //
-// The float and double forms quantize each value by rounding half to even
-// (as tf.round does) and fail with InvalidArgument on NaN, infinities and
-// values whose rounding falls outside int32.
-LAPLACE_RICE_API
-Status CountBits(const int32_t* values, size_t count, const CodeParams& params,
-                 uint64_t* bits);
-LAPLACE_RICE_API
-Status CountBits(const float* values, size_t count, const CodeParams& params,
-                 uint64_t* bits);
-LAPLACE_RICE_API
-Status CountBits(const double* values, size_t count, const CodeParams& params,
-                 uint64_t* bits);
+// Each is a function template over the value type T, which is int32_t,
+// float or double: the library holds (and exports) those three
+// instantiations, so `CountBits(values, ...)` picks the right one from the
+// pointer's type as the overloads of version 1.0 did. The float and double
+// forms quantize each value by rounding half to even (as tf.round does) and
+// fail with InvalidArgument on NaN, infinities and values whose rounding
+// falls outside int32.
+
+// ---- Counting: the exact encoded length in bits, without writing. ----
+template <typename T>
+LAPLACE_RICE_API Status CountBits(const T* values, size_t count,
+                                  const CodeParams& params, uint64_t* bits);
 
 // ---- Encoding into a caller's buffer. ----
 //
 // `out_size` must be exactly BytesForBits(CountBits(...)) for the same
 // values; the encoder writes every byte of `out` once and never past it.
 // The float and double forms expect values that CountBits accepted.
-LAPLACE_RICE_API
-Status EncodeInto(const int32_t* values, size_t count,
-                  const CodeParams& params, uint8_t* out, size_t out_size);
-LAPLACE_RICE_API
-Status EncodeInto(const float* values, size_t count, const CodeParams& params,
-                  uint8_t* out, size_t out_size);
-LAPLACE_RICE_API
-Status EncodeInto(const double* values, size_t count, const CodeParams& params,
-                  uint8_t* out, size_t out_size);
+template <typename T>
+LAPLACE_RICE_API Status EncodeInto(const T* values, size_t count,
+                                   const CodeParams& params, uint8_t* out,
+                                   size_t out_size);
 
 // ---- Encoding into a std::string (counts, then writes once). ----
-LAPLACE_RICE_API
-Status Encode(const int32_t* values, size_t count, const CodeParams& params,
-              std::string* out);
-LAPLACE_RICE_API
-Status Encode(const float* values, size_t count, const CodeParams& params,
-              std::string* out);
-LAPLACE_RICE_API
-Status Encode(const double* values, size_t count, const CodeParams& params,
-              std::string* out);
+template <typename T>
+LAPLACE_RICE_API Status Encode(const T* values, size_t count,
+                               const CodeParams& params, std::string* out);
 
 // ---- Encoding in one pass. ----
 //
 // Encode() and EncodeInto() count the bits first, so that the string is
-// sized once; EncodeToBuffer() skips the count (measured 1.2x faster with
-// the default parameters, 1.6x with runs of non-zeros) and writes into a
-// buffer of its own that grows as needed. Keep one buffer per thread
-// and reuse it: it keeps its memory, and grows only for a longer string.
+// sized once; EncodeToBuffer() skips the count (faster, most of all with
+// runs of non-zeros) and writes into a buffer of its own that grows as
+// needed. Keep one buffer per thread and reuse it: it keeps its memory, and
+// grows only for a longer string.
 class EncodeBuffer {
  public:
   // The last string encoded into the buffer: size() bytes at data().
@@ -188,18 +183,11 @@ class EncodeBuffer {
 // would be longer, sets `*fits` to false (the buffer then holds no valid
 // string) after at most about `max_bytes` of work: size such a string with
 // CountBits, which takes no memory, before deciding to write it.
-LAPLACE_RICE_API
-Status EncodeToBuffer(const int32_t* values, size_t count,
-                      const CodeParams& params, size_t max_bytes,
-                      EncodeBuffer* buffer, bool* fits);
-LAPLACE_RICE_API
-Status EncodeToBuffer(const float* values, size_t count,
-                      const CodeParams& params, size_t max_bytes,
-                      EncodeBuffer* buffer, bool* fits);
-LAPLACE_RICE_API
-Status EncodeToBuffer(const double* values, size_t count,
-                      const CodeParams& params, size_t max_bytes,
-                      EncodeBuffer* buffer, bool* fits);
+template <typename T>
+LAPLACE_RICE_API Status EncodeToBuffer(const T* values, size_t count,
+                                       const CodeParams& params,
+                                       size_t max_bytes, EncodeBuffer* buffer,
+                                       bool* fits);
 
 // ---- One large unit on several threads. ----
 //
@@ -216,68 +204,124 @@ Status EncodeToBuffer(const double* values, size_t count,
 // all have finished.
 using ParallelRunner =
     std::function<void(size_t n, const std::function<void(size_t)>& task)>;
-// Returns a buffer of `size` bytes for the string (called once).
+// Returns a buffer of `size` bytes for the string (called once, on the
+// calling thread); null fails the call.
 using Allocator = std::function<uint8_t*(size_t size)>;
 
-LAPLACE_RICE_API
-Status CountBitsParallel(const int32_t* values, size_t count,
-                         const CodeParams& params, size_t max_parts,
-                         const ParallelRunner& run, uint64_t* bits);
-LAPLACE_RICE_API
-Status CountBitsParallel(const float* values, size_t count,
-                         const CodeParams& params, size_t max_parts,
-                         const ParallelRunner& run, uint64_t* bits);
-LAPLACE_RICE_API
-Status CountBitsParallel(const double* values, size_t count,
-                         const CodeParams& params, size_t max_parts,
-                         const ParallelRunner& run, uint64_t* bits);
+template <typename T>
+LAPLACE_RICE_API Status CountBitsParallel(const T* values, size_t count,
+                                          const CodeParams& params,
+                                          size_t max_parts,
+                                          const ParallelRunner& run,
+                                          uint64_t* bits);
 
 // Encodes the parts, calls `allocate` once with the string's size, fills it.
-LAPLACE_RICE_API
-Status EncodeParallel(const int32_t* values, size_t count,
-                      const CodeParams& params, size_t max_parts,
-                      const ParallelRunner& run, const Allocator& allocate);
-LAPLACE_RICE_API
-Status EncodeParallel(const float* values, size_t count,
-                      const CodeParams& params, size_t max_parts,
-                      const ParallelRunner& run, const Allocator& allocate);
-LAPLACE_RICE_API
-Status EncodeParallel(const double* values, size_t count,
-                      const CodeParams& params, size_t max_parts,
-                      const ParallelRunner& run, const Allocator& allocate);
+template <typename T>
+LAPLACE_RICE_API Status EncodeParallel(const T* values, size_t count,
+                                       const CodeParams& params,
+                                       size_t max_parts,
+                                       const ParallelRunner& run,
+                                       const Allocator& allocate);
+
+// ---- The encoding policy: one unit as the TensorFlow op and Python do it. ----
+//
+// EncodeUnit() is the one place that decides how a unit is encoded: a unit
+// of at least 2 * kMinValuesPerPart values, given a runner and more than one
+// part, is cut into parts (PartsForUnit) coded on the runner
+// (EncodeParallel); any other unit is written in one pass into scratch
+// memory, and counted first instead when its string would outgrow its input
+// (only hostile or mistaken data do: a Laplace string takes a few bits per
+// value). Every string's size is taken from `budget` before it is
+// allocated, so that a request beyond the caller's memory fails with
+// InvalidArgument instead of getting the process killed.
+
+// The fewest values worth a part of their own: a smaller part costs more
+// to hand to a thread than it saves.
+inline constexpr size_t kMinValuesPerPart = size_t{1} << 16;
+
+// The parts EncodeUnit and CountUnitBits cut a unit of `count` values into:
+// at most `max_parts`, each of at least kMinValuesPerPart values; 1 means
+// the unit is coded on the calling thread.
+LAPLACE_RICE_API size_t PartsForUnit(uint64_t count, size_t max_parts);
+
+// The bytes that the strings of one request (a batch of units, say) may
+// take together; shared by the threads that encode its units.
+class LAPLACE_RICE_API OutputBudget {
+ public:
+  // `limit_source` says where the limit comes from, for the error message.
+  OutputBudget(uint64_t limit, std::string limit_source);
+  OutputBudget(const OutputBudget&) = delete;
+  OutputBudget& operator=(const OutputBudget&) = delete;
+
+  // Adds `bytes` to the total; InvalidArgument (TooLarge) when the total
+  // passes the limit.
+  Status Take(uint64_t bytes, const std::string& what);
+  // The InvalidArgument for `what`, which would take `bytes` bytes.
+  Status TooLarge(const std::string& what, uint64_t bytes) const;
+  uint64_t limit() const { return limit_; }
+
+ private:
+  const uint64_t limit_;
+  const std::string limit_source_;
+  std::atomic<uint64_t> total_{0};
+};
+
+struct EncodeOptions {
+  // Threads the unit may be cut into parts for (see PartsForUnit), and the
+  // runner of the parts (required when max_parts > 1).
+  size_t max_parts = 1;
+  ParallelRunner run;
+  // Where the string's size is taken from before it is allocated; null: no
+  // limit.
+  OutputBudget* budget = nullptr;
+  // Memory for the one-pass write, reused between calls (one per thread);
+  // null: memory of the call's own.
+  EncodeBuffer* scratch = nullptr;
+};
+
+// Encodes a unit as described above and calls `allocate` once, with the
+// string's exact size, on the calling thread; fills what it returns.
+template <typename T>
+LAPLACE_RICE_API Status EncodeUnit(const T* values, size_t count,
+                                   const CodeParams& params,
+                                   const EncodeOptions& options,
+                                   const Allocator& allocate);
+
+// The exact encoded length in bits of a unit, cut into parts as EncodeUnit
+// does (options.budget and options.scratch are not used).
+template <typename T>
+LAPLACE_RICE_API Status CountUnitBits(const T* values, size_t count,
+                                      const CodeParams& params,
+                                      const EncodeOptions& options,
+                                      uint64_t* bits);
 
 // ---- Decoding. ----
 //
-// Decodes `size` bytes into exactly `count` values at `out`. Returns
-// DataLoss when the string is malformed: it runs out of bits, a run passes
-// the end of the unit, a gamma prefix is longer than 30 zero bits, or a
-// decoded integer overflows 32 bits. Never reads outside `data[0, size)` or
-// writes outside `out[0, count)`; on error `out` holds unspecified values.
-// The padding bits of the last byte are ignored; whole unused bytes after the
-// last code are DataLoss (they mean a wrong `count` or parameters).
-LAPLACE_RICE_API
-Status Decode(const uint8_t* data, size_t size, const CodeParams& params,
-              int32_t* out, size_t count);
+// Decodes `size` bytes into exactly `count` values at `out`, stored as T:
+// int32_t, or float or double converted as by static_cast (which is what
+// tf.cast does), with no int32 copy to convert after. Returns DataLoss when
+// the string is malformed: it runs out of bits, a run passes the end of the
+// unit, a gamma prefix is longer than 30 zero bits, or a decoded integer
+// overflows 32 bits. Never reads outside `data[0, size)` or writes outside
+// `out[0, count)`; on error `out` holds unspecified values. The padding bits
+// of the last byte are ignored; whole unused bytes after the last code are
+// DataLoss (they mean a wrong `count` or parameters).
+template <typename T>
+LAPLACE_RICE_API Status DecodeTo(const uint8_t* data, size_t size,
+                                 const CodeParams& params, T* out,
+                                 size_t count);
 
-// Decode, with the values stored as float or double (converted as by
-// static_cast, which is what tf.cast does): no int32 copy to convert after.
-LAPLACE_RICE_API
-Status DecodeTo(const uint8_t* data, size_t size, const CodeParams& params,
-                float* out, size_t count);
-LAPLACE_RICE_API
-Status DecodeTo(const uint8_t* data, size_t size, const CodeParams& params,
-                double* out, size_t count);
-// (Decode itself, for code templated on the output type.)
-inline Status DecodeTo(const uint8_t* data, size_t size,
-                       const CodeParams& params, int32_t* out, size_t count) {
-  return Decode(data, size, params, out, count);
+// DecodeTo into int32 values.
+inline Status Decode(const uint8_t* data, size_t size, const CodeParams& params,
+                     int32_t* out, size_t count) {
+  return DecodeTo(data, size, params, out, count);
 }
 
 // The same for a string held as chars (std::string, a file's contents, ...).
 inline Status Decode(std::string_view code, const CodeParams& params,
                      int32_t* out, size_t count) {
-  return Decode(reinterpret_cast<const uint8_t*>(code.data()), code.size(),
-                params, out, count);
+  return DecodeTo(reinterpret_cast<const uint8_t*>(code.data()), code.size(),
+                  params, out, count);
 }
 
 }  // namespace laplace_rice

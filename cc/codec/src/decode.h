@@ -1,0 +1,289 @@
+// Decoding one unit: UnitDecoder reads the codes of FORMAT.md back into
+// values, through the lookup tables where they apply, from one peeked
+// 8-byte word where a code lies wholly in it, and through the bounds-checked
+// reader (which also reports every error) for long codes and the string's
+// end. DecodeUnit() is the kernel that dispatch.cc compiles per CPU target.
+#ifndef LAPLACE_RICE_CODEC_SRC_DECODE_H_
+#define LAPLACE_RICE_CODEC_SRC_DECODE_H_
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <type_traits>
+
+#include "bit_io.h"
+#include "codes.h"
+#include "decode_tables.h"
+#include "laplace_rice/codec.h"
+
+namespace laplace_rice {
+namespace internal {
+
+template <class Runs, class Mags>
+class UnitDecoder {
+ public:
+  UnitDecoder(const uint8_t* data, size_t size, size_t zero_slack,
+              const Runs& runs, const Mags& mags, const PairTable* table,
+              const NonZeroTable* non_zero_table)
+      : reader_(data, size, zero_slack),
+        runs_(runs),
+        mags_(mags),
+        table_(table),
+        non_zero_table_(non_zero_table) {}
+
+  // Out: int32_t, or float/double for values converted as they are stored
+  // (rounding as static_cast, like tf.cast), which saves a pass over them.
+  template <typename Out>
+  Status Decode(Out* out, size_t count, bool runs_of_non_zeros) {
+    size_t pos = 0;
+    if (!runs_of_non_zeros) {
+      // A miss leaves the pair that missed to the paths below. Where misses
+      // come one after another (wide distributions), the table is tried
+      // after 1, 3, 7 ... up to 31 pairs, which keeps its cost there small.
+      int pairs_to_table = table_ != nullptr ? 0 : -1;
+      int backoff = 0;
+      while (pos < count) {
+        if (pairs_to_table == 0) {
+          if (DecodePairsByTable(out, count, &pos)) {
+            backoff = 0;
+            continue;
+          }
+          backoff = std::min(2 * backoff + 1, 31);
+          pairs_to_table = backoff;
+        }
+        if (pairs_to_table > 0) --pairs_to_table;
+        if (DecodePairFast(out, count, &pos)) continue;
+        uint64_t zeros;
+        if (!ReadRun(count - pos, &zeros)) return Error("run of zeros", pos);
+        FillZeros(out, pos, zeros, count);
+        pos += zeros;
+        if (pos == count) break;
+        if (!ReadNonZero(&out[pos])) return Error("non-zero value", pos);
+        ++pos;
+      }
+    } else {
+      uint64_t offset = 0;
+      while (pos < count) {
+        uint64_t zeros;
+        if (!ReadRun(count - pos - offset, &zeros)) {
+          return Error("run of zeros", pos);
+        }
+        zeros += offset;
+        FillZeros(out, pos, zeros, count);
+        pos += zeros;
+        if (pos == count) break;
+        uint64_t non_zeros;
+        if (!ReadRun(count - pos - 1, &non_zeros)) {
+          return Error("run of non-zeros", pos);
+        }
+        const size_t end = pos + non_zeros + 1;
+        if (non_zero_table_ != nullptr) {
+          DecodeNonZerosByTable(out, count, end, &pos);
+        }
+        for (; pos < end; ++pos) {
+          if (!ReadNonZero(&out[pos])) return Error("non-zero value", pos);
+        }
+        offset = 1;
+      }
+    }
+    if (reader_.Overrun()) return Error("code", pos);
+    // Only the zero padding of the last byte may follow the last code:
+    // whole bytes left over mean a wrong unit size or a foreign string.
+    if (reader_.Remaining() >= 8) {
+      return Status::DataLoss(
+          std::to_string(reader_.Remaining() / 8) +
+          " unused bytes after the last of " + std::to_string(count) +
+          " values (wrong code shape or parameters?)");
+    }
+    return Status();
+  }
+
+ private:
+  // Short runs (most of them) cost one fixed-size store.
+  // (All-zero bytes are 0 as float and double too.)
+  template <typename Out>
+  static void FillZeros(Out* out, size_t pos, uint64_t zeros, size_t count) {
+    if (zeros <= 8 && count - pos >= 8) {
+      std::memset(out + pos, 0, 8 * sizeof(Out));
+    } else {
+      std::memset(out + pos, 0, zeros * sizeof(Out));
+    }
+  }
+
+  // Decodes pairs through table_ while they fit in a lookup, at least
+  // kPairTableElements elements from the end of the unit (each lookup stores
+  // that many) and away from the end of the string. Up to four lookups share
+  // one peeked word (4 x 12 bits <= kPeekBits). Returns whether it decoded any.
+  template <typename Out>
+  LAPLACE_RICE_INLINE bool DecodePairsByTable(Out* out, size_t count,
+                                              size_t* pos_io) {
+    const size_t start = *pos_io;
+    size_t pos = start;
+    while (reader_.CanPeekFast() && count - pos >= 4 * kPairTableElements) {
+      uint64_t word = reader_.PeekFast();
+      int used = 0;
+      for (int lookup = 0; lookup < 4; ++lookup) {
+        const size_t pattern = word & kPairTableMask;
+        const int bits = table_->bits[pattern];
+        if (bits == 0) {
+          reader_.Skip(used);
+          *pos_io = pos;
+          return pos != start;
+        }
+        StoreInt8s(out + pos, table_->values[pattern]);
+        pos += table_->elements[pattern];
+        word >>= bits;
+        used += bits;
+      }
+      reader_.Skip(used);
+    }
+    *pos_io = pos;
+    return pos != start;
+  }
+
+  // Decodes the values of a run of non-zeros that ends at `end` through
+  // non_zero_table_, while they fit in a lookup, at least kPairTableElements
+  // elements from the end of the unit and away from the end of the string.
+  template <typename Out>
+  LAPLACE_RICE_INLINE void DecodeNonZerosByTable(Out* out, size_t count,
+                                                 size_t end, size_t* pos_io) {
+    size_t pos = *pos_io;
+    while (pos < end && count - pos >= kPairTableElements &&
+           reader_.CanPeekFast()) {
+      const size_t pattern = reader_.PeekFast() & kPairTableMask;
+      const size_t whole = non_zero_table_->whole[pattern];
+      if (whole == 0) break;
+      const size_t taken = std::min(whole, end - pos);
+      StoreInt8s(out + pos, non_zero_table_->values[pattern]);
+      reader_.Skip((non_zero_table_->ends[pattern] >> (4 * (taken - 1))) & 15);
+      pos += taken;
+    }
+    *pos_io = pos;
+  }
+
+  // Stores the kPairTableElements signed bytes of `packed` as Out values.
+  template <typename Out>
+  static LAPLACE_RICE_INLINE void StoreInt8s(Out* out, uint64_t packed) {
+    for (int i = 0; i < kPairTableElements; ++i) {
+      out[i] = static_cast<Out>(static_cast<int8_t>(packed >> (8 * i)));
+    }
+  }
+
+  // The common case without runs of non-zeros: a run of zeros followed by a
+  // non-zero, both read from one peeked word, away from the end of the unit
+  // and of the string. Returns false, having consumed nothing, otherwise.
+  template <typename Out>
+  LAPLACE_RICE_INLINE bool DecodePairFast(Out* out, size_t count,
+                                          size_t* pos_io) {
+    size_t pos = *pos_io;
+    if (!reader_.CanPeekFast() || count - pos <= 8) return false;
+    const uint64_t word = reader_.PeekFast();
+    uint64_t zeros;
+    int run_used;
+    if (!runs_.DecodeFast(word, &zeros, &run_used) || zeros >= count - pos) {
+      return false;
+    }
+    const uint64_t rest = word >> run_used;
+    const uint64_t positive = rest & 1;
+    uint64_t magnitude;
+    int magnitude_used;
+    if (!mags_.DecodeFast(rest >> 1, &magnitude, &magnitude_used) ||
+        run_used + 1 + magnitude_used > kPeekBits ||
+        magnitude > kInt32Max + 1 - positive) {
+      return false;
+    }
+    FillZeros(out, pos, zeros, count);
+    pos += zeros;
+    out[pos] = static_cast<Out>(
+        static_cast<int32_t>(positive ? magnitude : 0 - magnitude));
+    reader_.Skip(run_used + 1 + magnitude_used);
+    *pos_io = pos + 1;
+    return true;
+  }
+
+  // Reads a run length <= limit.
+  bool ReadRun(uint64_t limit, uint64_t* run) {
+    if (LAPLACE_RICE_LIKELY(reader_.CanPeekFast())) {
+      int used;
+      if (runs_.DecodeFast(reader_.PeekFast(), run, &used) && *run <= limit) {
+        reader_.Skip(used);
+        return true;
+      }
+    }
+    return runs_.ReadSlow(reader_, limit, run) && !reader_.Overrun();
+  }
+
+  template <typename Out>
+  bool ReadNonZero(Out* out) {
+    int32_t value;
+    if (!ReadNonZeroInt(&value)) return false;
+    *out = static_cast<Out>(value);
+    return true;
+  }
+
+  bool ReadNonZeroInt(int32_t* value) {
+    if (LAPLACE_RICE_LIKELY(reader_.CanPeekFast())) {
+      const uint64_t word = reader_.PeekFast();
+      const uint64_t positive = word & 1;
+      uint64_t magnitude;
+      int used;
+      if (mags_.DecodeFast(word >> 1, &magnitude, &used) &&
+          used < kPeekBits && magnitude <= kInt32Max + 1 - positive) {
+        reader_.Skip(used + 1);
+        *value = static_cast<int32_t>(positive ? magnitude : 0 - magnitude);
+        return true;
+      }
+    }
+    return ReadNonZeroSlow(value);
+  }
+
+  bool ReadNonZeroSlow(int32_t* value) {
+    const bool positive = reader_.Read(1) != 0;
+    uint64_t magnitude;
+    if (!mags_.ReadSlow(reader_, &magnitude) || reader_.Overrun()) {
+      return false;
+    }
+    if (positive) {
+      if (magnitude > kInt32Max) return false;
+      *value = static_cast<int32_t>(magnitude);
+    } else {
+      *value = static_cast<int32_t>(-static_cast<int64_t>(magnitude));
+    }
+    return true;
+  }
+
+  Status Error(const char* what, size_t pos) const {
+    const char* why = reader_.Overrun()
+                          ? "the string ends early (truncated?)"
+                          : "the code is malformed or out of range";
+    return Status::DataLoss(std::string("cannot decode ") + what +
+                            " at element " + std::to_string(pos) + ": " +
+                            why);
+  }
+
+  BitReader reader_;
+  const Runs runs_;
+  const Mags mags_;
+  const PairTable* const table_;  // null: decode every code
+  const NonZeroTable* const non_zero_table_;  // likewise
+};
+
+template <typename Out>
+Status DecodeUnit(const uint8_t* data, size_t size, size_t slack,
+                  const CodeParams& params, Out* out, size_t count) {
+  return WithCoders(params, [&](const auto& runs, const auto& mags) {
+    using Decoder = UnitDecoder<std::decay_t<decltype(runs)>,
+                                std::decay_t<decltype(mags)>>;
+    return Decoder(data, size, slack, runs, mags,
+                   PairTableFor(params, runs, mags),
+                   NonZeroTableFor(params, mags))
+        .Decode(out, count, params.use_run_length_for_non_zeros);
+  });
+}
+
+}  // namespace internal
+}  // namespace laplace_rice
+
+#endif  // LAPLACE_RICE_CODEC_SRC_DECODE_H_

@@ -1,0 +1,258 @@
+// Writing: the codes of a stretch of a unit into a BitWriter. WriteRange()
+// is the kernel that dispatch.cc compiles per CPU target; below it the
+// encode tables (the codes of short runs and small values, looked up instead
+// of computed) and two loops:
+//   WritePlain                          without runs of non-zeros
+//   WalkRuns* + CodeWriter              with runs of non-zeros
+#ifndef LAPLACE_RICE_CODEC_SRC_ENCODE_H_
+#define LAPLACE_RICE_CODEC_SRC_ENCODE_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "bit_io.h"
+#include "codes.h"
+#include "laplace_rice/codec.h"
+#include "tables.h"
+#include "values.h"
+#include "walk_runs.h"
+
+namespace laplace_rice {
+namespace internal {
+
+// The codes of the common cases, looked up by WritePlain instead of computed:
+// the run-length code of runs below kRunTableSize, and the sign-and-magnitude
+// code of values within +-kValueTableSize / 2. A length over kMaxWriteBits
+// marks a code the fast path cannot write in one go. A lookup replaces the
+// arithmetic of three code lengths and patterns per value.
+inline constexpr int kRunTableSize = 64;
+inline constexpr int kValueTableSize = 256;
+inline constexpr uint8_t kNotInTable = 255;
+
+// A value's index in CodeTable's value arrays; kValueTableSize or more (by
+// wrapping around, for negative values) where it has none.
+inline uint32_t ValueIndex(int32_t x) {
+  return static_cast<uint32_t>(x) + kValueTableSize / 2;
+}
+
+struct CodeTable {
+  uint64_t run_patterns[kRunTableSize];
+  uint64_t value_patterns[kValueTableSize];  // index: value + kValueTableSize / 2
+  uint8_t run_lengths[kRunTableSize];
+  uint8_t value_lengths[kValueTableSize];  // 0 for the value 0
+};
+
+template <class Runs, class Mags>
+void FillCodeTable(const Runs& runs, const Mags& mags, CodeTable* table) {
+  for (int i = 0; i < kRunTableSize; ++i) {
+    const uint64_t run_length = runs.Length(static_cast<uint64_t>(i));
+    const bool run_fits = run_length <= kMaxWriteBits;
+    table->run_patterns[i] = run_fits ? runs.Pattern(static_cast<uint64_t>(i)) : 0;
+    table->run_lengths[i] =
+        run_fits ? static_cast<uint8_t>(run_length) : kNotInTable;
+  }
+  for (int i = 0; i < kValueTableSize; ++i) {
+    const int32_t x = i - kValueTableSize / 2;
+    const uint32_t m = Magnitude(x);
+    const uint64_t value_length = x == 0 ? 0 : 1 + mags.Length(m);
+    const bool value_fits = value_length <= kMaxWriteBits;
+    table->value_patterns[i] =
+        x == 0 || !value_fits ? 0 : (x > 0 ? 1 : 0) | (mags.Pattern(m) << 1);
+    table->value_lengths[i] =
+        value_fits ? static_cast<uint8_t>(value_length) : kNotInTable;
+  }
+}
+
+template <class Runs, class Mags>
+const CodeTable* CodeTableFor(const CodeParams& params, const Runs& runs,
+                              const Mags& mags) {
+  static std::atomic<const CodeTable*> tables[kCodeIndices * kCodeIndices];
+  return CachedTable(tables[CodeIndex(params.run_length_code) * kCodeIndices +
+                            CodeIndex(params.magnitude_code)],
+                     [&](CodeTable* table) { FillCodeTable(runs, mags, table); });
+}
+
+// The rare cases of WritePlain: a code longer than one Write, or the end of
+// the buffer near. Kept out of line (and the state passed through the
+// writer), so that the hot loop's values all stay in registers.
+template <class Runs, class Mags>
+LAPLACE_RICE_NOINLINE void WriteNonZeroSlow(BitWriter& writer,
+                                            const Runs& runs, const Mags& mags,
+                                            uint64_t run, int32_t x) {
+  const uint64_t run_length = runs.Length(run);
+  if (run_length <= kMaxWriteBits) {
+    writer.Write(runs.Pattern(run), run_length);
+  } else {
+    runs.WriteLong(writer, run);
+  }
+  writer.Write(static_cast<uint64_t>(x > 0), 1);
+  mags.WriteLong(writer, Magnitude(x));
+}
+
+template <class Values, class Runs, class Mags>
+void WritePlain(const Values& values, size_t begin, size_t end,
+                const Runs& runs_in, const Mags& mags_in,
+                const CodeTable& table, BitWriter& writer,
+                uint32_t& out_suspect) {
+  // Local copies: stores through the byte pointer may alias anything reached
+  // by reference, which would reload the Rice parameters every value.
+  const Runs runs = runs_in;
+  const Mags mags = mags_in;
+  const Values values_local = values;
+  BitWriter::State state = writer.Save();  // in registers, see BitWriter
+  uint32_t suspect = 0;
+  uint64_t run = 0;
+  for (size_t i = begin; i < end; ++i) {
+    const int32_t x = values_local.Get(i, suspect);
+    const uint64_t non_zero = x != 0;
+    const uint32_t index = ValueIndex(x);
+    const bool in_table = run < kRunTableSize && index < kValueTableSize;
+    const uint32_t m = MagnitudeOr1(x);
+    uint64_t run_length, length;
+    if (LAPLACE_RICE_LIKELY(in_table)) {
+      run_length = table.run_lengths[run];
+      length = run_length + table.value_lengths[index];
+    } else {  // computed (wide distributions, long runs)
+      run_length = runs.Length(run);
+      length = run_length + 1 + mags.Length(m);
+    }
+    if (LAPLACE_RICE_UNLIKELY(length > kMaxWriteBits ||
+                              !writer.HasRoom(state))) {
+      if (!non_zero) {
+        ++run;
+        continue;
+      }
+      writer.Restore(state);
+      WriteNonZeroSlow(writer, runs, mags, run, x);
+      state = writer.Save();
+      run = 0;
+      continue;
+    }
+    // The shifts below are by run_length <= length <= kMaxWriteBits.
+    const uint64_t code =
+        LAPLACE_RICE_LIKELY(in_table)
+            ? table.run_patterns[run] | (table.value_patterns[index] << run_length)
+            : runs.Pattern(run) | (uint64_t{x > 0} << run_length) |
+                  (mags.Pattern(m) << (run_length + 1));
+    const uint64_t keep = 0 - non_zero;
+    BitWriter::WriteFast(state, code & keep, length & keep);
+    run = (run + 1) & (non_zero - 1);
+  }
+  writer.Restore(state);
+  out_suspect |= suspect;
+  if (run > 0) {
+    if (runs.Length(run) <= kMaxWriteBits) {
+      writer.Write(runs.Pattern(run), runs.Length(run));
+    } else {
+      runs.WriteLong(writer, run);
+    }
+  }
+}
+
+// The sink of the walk with runs of non-zeros that writes.
+template <class Runs, class Mags>
+struct CodeWriter {
+  const Runs& runs;
+  const Mags& mags;
+  const CodeTable& table;
+  BitWriter writer;  // a copy, in registers
+  void RunLength(uint64_t r) {
+    if (LAPLACE_RICE_LIKELY(r < kRunTableSize &&
+                            table.run_lengths[r] <= kMaxWriteBits)) {
+      writer.Write(table.run_patterns[r], table.run_lengths[r]);
+      return;
+    }
+    const uint64_t length = runs.Length(r);
+    if (length <= kMaxWriteBits) {
+      writer.Write(runs.Pattern(r), length);
+    } else {
+      runs.WriteLong(writer, r);
+    }
+  }
+  // Two values a Write where both codes are in the table.
+  void NonZeros(const int32_t* x, size_t n) {
+    size_t i = 0;
+    for (; i + 2 <= n; i += 2) {
+      const uint32_t first = ValueIndex(x[i]);
+      const uint32_t second = ValueIndex(x[i + 1]);
+      if (LAPLACE_RICE_LIKELY(first < kValueTableSize && second < kValueTableSize)) {
+        const uint64_t first_length = table.value_lengths[first];
+        const uint64_t length = first_length + table.value_lengths[second];
+        if (LAPLACE_RICE_LIKELY(length <= kMaxWriteBits)) {
+          writer.Write(table.value_patterns[first] |
+                           (table.value_patterns[second] << first_length),
+                       length);
+          continue;
+        }
+      }
+      NonZero(x[i]);
+      NonZero(x[i + 1]);
+    }
+    if (i < n) NonZero(x[i]);
+  }
+  void NonZero(int32_t x) {
+    const uint32_t index = ValueIndex(x);
+    if (LAPLACE_RICE_LIKELY(index < kValueTableSize &&
+                            table.value_lengths[index] <= kMaxWriteBits)) {
+      writer.Write(table.value_patterns[index], table.value_lengths[index]);
+      return;
+    }
+    const uint32_t m = Magnitude(x);
+    const uint64_t sign = x > 0 ? 1 : 0;
+    const uint64_t length = mags.Length(m);
+    if (length < kMaxWriteBits) {
+      writer.Write(sign | (mags.Pattern(m) << 1), length + 1);
+    } else {
+      writer.Write(sign, 1);
+      mags.WriteLong(writer, m);
+    }
+  }
+};
+
+// Writes values[begin, end) to `writer`; `begin` is 0 or a split point.
+// Picks the codes and their table once; float input is rounded into int32
+// blocks (ForEachRoundedStretch) so that the int32 loops do the writing.
+template <class Values>
+void WriteRange(const Values& values, size_t begin, size_t end,
+                const CodeParams& params, BitWriter& writer, uint32_t& suspect) {
+  const bool nz_runs = params.use_run_length_for_non_zeros;
+  WithCoders(params, [&](const auto& runs, const auto& mags) {
+    using Runs = std::decay_t<decltype(runs)>;
+    using Mags = std::decay_t<decltype(mags)>;
+    const CodeTable& table = *CodeTableFor(params, runs, mags);
+    // Writes source[from, to) with the loop made for its kind of values.
+    const auto write = [&](const auto& source, size_t from, size_t to,
+                           bool unit_start) {
+      using Source = std::decay_t<decltype(source)>;
+      if (!nz_runs) {
+        WritePlain(source, from, to, runs, mags, table, writer, suspect);
+        return;
+      }
+      CodeWriter<Runs, Mags> sink{runs, mags, table, writer};
+      const uint64_t offset = unit_start ? 0 : 1;
+      if constexpr (kIsInt32Source<Source>) {
+        WalkRunsByZeroMasks(source.data, from, to, offset, sink);
+      } else {
+        WalkRunsValueByValue(source, from, to, offset, sink, suspect);
+      }
+      writer = sink.writer;
+    };
+    if constexpr (kIsInt32Source<Values>) {
+      write(values, begin, end, begin == 0);
+    } else {
+      ForEachRoundedStretch(
+          values, begin, end, nz_runs, suspect,
+          [&](const int32_t* block, size_t n, bool unit_start) {
+            write(Int32Values{block}, 0, n, unit_start);
+          },
+          [&](size_t from, size_t to) { write(values, from, to, from == 0); });
+    }
+  });
+}
+
+}  // namespace internal
+}  // namespace laplace_rice
+
+#endif  // LAPLACE_RICE_CODEC_SRC_ENCODE_H_
