@@ -20,7 +20,6 @@ from typing import Any
 
 from laplace_rice._codec import __version__  # codec.h holds the one version
 
-
 # Public name -> submodule that defines it (imported on first use).
 _LAZY = {
     "CodeParams": "params",
