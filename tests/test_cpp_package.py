@@ -120,9 +120,9 @@ def test_shared_library_exports_only_the_api(installed):
     # Internal helpers of the codec stay hidden; the only other exports are
     # the type information of lambdas inside the entry points.
     assert not [line for line in ours if "internal::" in line or "anonymous namespace" in line]
-    assert all(
-        re.search(r" [TW] laplace_rice::", line) or "::{lambda(" in line for line in ours
-    ), ours
+    assert all(re.search(r" [TW] laplace_rice::", line) or "::{lambda(" in line for line in ours), (
+        ours
+    )
     assert not [line for line in ours if "(anonymous namespace)" in line]
 
 
