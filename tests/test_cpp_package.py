@@ -117,6 +117,19 @@ def test_shared_library_exports_only_the_api(installed):
                 family,
                 value_type,
             )
+    # The 1.0 overloads stay exported (cc/codec/src/abi_v1.cc): programs
+    # linked against the 1.0 library keep loading.
+    v1 = {family: ("int", "float", "double") for family in (
+        "CountBits", "EncodeInto", "Encode", "EncodeToBuffer", "CountBitsParallel",
+        "EncodeParallel")}  # fmt: skip
+    v1["DecodeTo"] = ("unsigned char",)  # its float and double forms
+    for family, first_types in v1.items():
+        for first in first_types:
+            assert any(f" T laplace_rice::{family}({first} const*" in line for line in ours), (
+                family,
+                first,
+            )
+    assert any(" T laplace_rice::Decode(unsigned char const*" in line for line in ours)
     # Internal helpers of the codec stay hidden; the only other exports are
     # the type information of lambdas inside the entry points.
     assert not [line for line in ours if "internal::" in line or "anonymous namespace" in line]

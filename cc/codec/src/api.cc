@@ -183,4 +183,9 @@ LAPLACE_RICE_INSTANTIATE(float)
 LAPLACE_RICE_INSTANTIATE(double)
 #undef LAPLACE_RICE_INSTANTIATE
 
+Status Decode(const uint8_t* data, size_t size, const CodeParams& params,
+              int32_t* out, size_t count) {
+  return DecodeTo<int32_t>(data, size, params, out, count);
+}
+
 }  // namespace laplace_rice

@@ -26,10 +26,11 @@
 // Stability: within major version 1 these declarations keep their meaning
 // and the strings stay byte-identical; additions only. What changed since
 // the first 1.0 header: each family is one function template over the value
-// type instead of three overloads (calls compile unchanged; code linked
-// against the earlier shared library must be rebuilt, its symbol names
-// changed), DecodeTo is the decoder with Decode its int32 form, and
-// EncodeUnit, CountUnitBits, OutputBudget and PartsForUnit are new.
+// type instead of three overloads (calls compile unchanged, and the shared
+// library still exports the 1.0 overloads' symbols, so that programs linked
+// against 1.0 keep running), DecodeTo is the decoder with Decode its int32
+// form, and EncodeUnit, CountUnitBits, OutputBudget and PartsForUnit are new
+// (version 1.1).
 #ifndef LAPLACE_RICE_CODEC_H_
 #define LAPLACE_RICE_CODEC_H_
 
@@ -57,7 +58,7 @@ struct EncodeBufferAccess;
 }  // namespace internal
 
 inline constexpr int kVersionMajor = 1;
-inline constexpr int kVersionMinor = 0;
+inline constexpr int kVersionMinor = 1;
 inline constexpr int kVersionPatch = 0;
 
 // Largest Rice parameter: the codes carry 32-bit integers, so a larger k
@@ -312,10 +313,9 @@ LAPLACE_RICE_API Status DecodeTo(const uint8_t* data, size_t size,
                                  size_t count);
 
 // DecodeTo into int32 values.
-inline Status Decode(const uint8_t* data, size_t size, const CodeParams& params,
-                     int32_t* out, size_t count) {
-  return DecodeTo(data, size, params, out, count);
-}
+LAPLACE_RICE_API Status Decode(const uint8_t* data, size_t size,
+                               const CodeParams& params, int32_t* out,
+                               size_t count);
 
 // The same for a string held as chars (std::string, a file's contents, ...).
 inline Status Decode(std::string_view code, const CodeParams& params,
