@@ -19,11 +19,14 @@ python3 tests/fuzz/make_corpus.py "$build/seeds" >/dev/null
 pids=()
 for target in "${targets[@]}"; do
   mkdir -p "$build/corpus/$target" "$build/artifacts/$target"
-  # New inputs go to the first folder (kept between runs); seeds are read only.
+  # New inputs go to the first folder (kept between runs); the seeds and the
+  # repository's corpus (tests/fuzz/corpus, kept by campaign.sh) are read only.
+  mkdir -p "tests/fuzz/corpus/$target"
   "$build/tests/fuzz/$target" -max_total_time="$seconds" -timeout=20 \
     -rss_limit_mb=4096 -print_final_stats=1 \
     -artifact_prefix="$build/artifacts/$target/" \
-    "$build/corpus/$target" "$build/seeds/$target" >"$build/$target.log" 2>&1 &
+    "$build/corpus/$target" "$build/seeds/$target" "tests/fuzz/corpus/$target" \
+    >"$build/$target.log" 2>&1 &
   pids+=($!)
 done
 
