@@ -14,6 +14,8 @@ parameters `suggest_code_params` picks):
   A  10,000 coding units of 64 elements (coding_rank=1)
   B  1 coding unit of 4,194,304 elements
   C  a [16, 64, 64, 192] latent tensor, coding_rank=3
+Then the speed rows of bench/speed.py (a scale sweep of the codec, the model
+against the codec on B with .numpy(), small calls).
 Times are medians of >= 5 runs after a warm-up (3 with --quick), wall clock; ours and
 the reference alternate call by call, so that both see the same load.
 """
@@ -37,6 +39,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
+import speed  # noqa: E402  (bench/speed.py, beside this file)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -644,6 +647,8 @@ def main(argv=None) -> int:
             report = json.load(f)
         report["targets"] = targets(report)
         print_tables(report)
+        if "speed" in report:
+            speed.print_speed(report["speed"])
         return 0
     repeats = args.repeats or (3 if args.quick else 5)
     import tensorflow as tf
@@ -739,6 +744,8 @@ def main(argv=None) -> int:
         report["scaling"] = scaling(tf, sizes, repeats)
         log("rate()")
         report["rate"] = rate_overhead(tf, rate_shape, repeats)
+        log("speed rows: scale sweep, model against codec, small calls")
+        report["speed"] = speed.run(args.quick)
         log("memory")
         report["memory"] = memory_check(0.25 if args.quick else 1.0)
         report["machine"]["load_average_end"] = os.getloadavg()
@@ -751,6 +758,7 @@ def main(argv=None) -> int:
     with open(args.json, "w") as f:
         json.dump(report, f, indent=1)
     print_tables(report)
+    speed.print_speed(report["speed"])
     print(f"\nAll figures: {args.json}")
     return 0
 
