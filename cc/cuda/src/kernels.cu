@@ -64,6 +64,12 @@ cudaError_t Quantize(DType dtype, const void* x, void* y, int64_t n,
   });
 }
 
+void SetMaxGridStrideBlocksForTesting(int64_t max_blocks) {
+  impl::MaxGridStrideBlocks() =
+      max_blocks > 0 ? std::min(max_blocks, impl::kMaxGridStrideBlocks)
+                     : impl::kMaxGridStrideBlocks;
+}
+
 size_t PenaltyWorkspaceBytes(DType dtype, int64_t num_units,
                              int64_t unit_size) {
   if (!ValidLayout(num_units, unit_size)) return 0;

@@ -74,8 +74,16 @@ constexpr int kBatch = 4;
 constexpr int64_t kChunkBytes = 32 * 1024;
 // Units at least this long use the long-unit kernels.
 constexpr int64_t kLongUnit = 2048;
-// Upper bound on the blocks of grid-stride kernels.
+// Upper bound on the blocks of grid-stride kernels (quantize, short units).
 constexpr int64_t kMaxGridStrideBlocks = 1 << 20;
+
+// The bound in use: kMaxGridStrideBlocks unless a test lowered it (see
+// SetMaxGridStrideBlocksForTesting) so that the grid-stride loops run more
+// than one iteration on test-sized inputs.
+inline int64_t& MaxGridStrideBlocks() {
+  static int64_t max_blocks = kMaxGridStrideBlocks;
+  return max_blocks;
+}
 
 // ---- What a kernel does with each value ------------------------------------
 
@@ -357,7 +365,7 @@ inline int GroupSize(int64_t unit_size) {
 inline int GridStrideBlocks(int64_t work_items, int64_t items_per_block) {
   return static_cast<int>(
       std::max<int64_t>(1, std::min(CeilDiv(work_items, items_per_block),
-                                    kMaxGridStrideBlocks)));
+                                    MaxGridStrideBlocks())));
 }
 
 template <typename T>
