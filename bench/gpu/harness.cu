@@ -430,6 +430,8 @@ const std::vector<std::pair<int64_t, int64_t>>& CheckLayouts() {
       {5, 33},     {100, 100},  {2000, 129}, {3, 1000},    {7, 2047},  {3, 2048},
       {2, 2049},   {3, 4095},   {3, 4097},   {5, 8191},    {4, 8192},  {3, 8193},
       {2, 16385},  {2, 24581},  {1, 1048579}, {1, 3 << 20}, {70000, 2}, {3, 65536 * 3 + 1},
+      // Tiny units (a 16-byte vector holds whole units) with a partial last vector.
+      {1000003, 1}, {99999, 4}, {4097, 8},
   };
   return layouts;
 }

@@ -154,6 +154,13 @@ void EmulatePerUnit(const D* x, const D* grad, int64_t num_units, int64_t unit_s
         penalty[unit] = math::Penalty(sum, l1);
       }
     }
+  } else if (plan.tiny_units) {
+    const int64_t count = plan.blocks * impl::kThreads;
+    impl::WithTinySize<D>(unit_size, [&](auto size) {
+      for (int64_t rank = 0; rank < count; ++rank) {
+        impl::TinyUnitThread<D, kMode, decltype(size)::value>(a, rank, count);
+      }
+    });
   } else {
     const int per_block = impl::kThreads / a.group;
     std::vector<int> visits(static_cast<size_t>(num_units), 0);
@@ -248,6 +255,10 @@ void CheckType() {
       {250, 5},  {64, 16},  {33, 17},   {7, 31},    {9, 32},    {5, 33},     {100, 100},
       {3, 1000}, {7, 2047}, {3, 2048},  {2, 2049},  {3, 4095},  {3, 4097},   {2, 8191},
       {2, 8192}, {2, 8193}, {2, 16385}, {2, 24581}, {1, 65539}, {1, 200003},
+      // Tiny units (whole units per 16-byte vector in some type), unit
+      // counts that leave a partial vector, enough vectors for several
+      // batches per thread at the capped grid.
+      {5003, 1}, {999, 2},  {301, 4},   {77, 8},    {4099, 2},
   };
   uint64_t seed = 1;
   for (const auto& layout : layouts) {
