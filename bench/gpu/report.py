@@ -1,6 +1,7 @@
 """Merges the harness's and the peers' JSON into one table and checks the
-targets at 256 MiB of float32: fused forward >= 85% of copy bandwidth, not
-slower than JAX/XLA, >= 2x faster than PyTorch eager.
+targets at 256 MiB (float32, float16, bfloat16; each against a device copy of
+the same bytes): fused forward >= 85% of copy bandwidth, not slower than
+JAX/XLA, >= 2x faster than PyTorch eager. Rows without a dtype are float32.
 
     python report.py OURS.json PEER.json... --out MERGED.json
 """
@@ -24,12 +25,17 @@ def main() -> int:
         with open(path) as f:
             peers.append(json.load(f))
 
-    timings = {(t["op"], t["layout"]): t for t in ours["timings"]}
-    if ("copy", "flat") not in timings:
+    def key(t):
+        return (t.get("dtype", "float32"), t["op"], t["layout"])
+
+    timings = {key(t): t for t in ours["timings"]}
+    if ("float32", "copy", "flat") not in timings:
         print(f"no timings in {args.ours} (checks: {ours['checks']})")
         return 1
-    copy = timings[("copy", "flat")]
-    copy_gbps = copy["bytes"] / copy["ms"] / 1e6
+    copies = {k[0]: t for k, t in timings.items() if k[1] == "copy"}
+    copy_gbps_of = {d: t["bytes"] / t["ms"] / 1e6 for d, t in copies.items()}
+    copy = copies["float32"]
+    copy_gbps = copy_gbps_of["float32"]
     peer_times = {}
     names = []
     for peer in peers:
@@ -38,27 +44,30 @@ def main() -> int:
             continue
         names.append(peer["impl"])
         for t in peer["timings"]:
-            peer_times[(peer["impl"], t["op"], t["layout"])] = t["ms"]
+            peer_times[(peer["impl"],) + key(t)] = t["ms"]
 
     print(
-        f"device: {ours['device']}; float32, {ours['mib']} MiB; "
-        f"copy (cudaMemcpy D2D): {copy['ms']:.3f} ms, {copy_gbps:.0f} GB/s"
+        f"device: {ours['device']}; {ours['mib']} MiB; "
+        f"copy (cudaMemcpy D2D, float32 run): {copy['ms']:.3f} ms, {copy_gbps:.0f} GB/s"
     )
-    header = f"{'op':<13} {'layout':<16} {'ours ms':>8} {'GB/s':>6} {'%copy':>6}"
+    header = f"{'dtype':<9} {'op':<13} {'layout':<16} {'ours ms':>8} {'GB/s':>6} {'%copy':>6}"
     for name in names:
         header += f" {name + ' ms':>9} {'x' + name:>7}"
     print(header)
     rows = []
-    for (op, layout), t in timings.items():
+    for (dtype, op, layout), t in timings.items():
         if op == "copy":
             continue
         gbps = t["bytes"] / t["ms"] / 1e6
+        fraction = gbps / copy_gbps_of.get(dtype, copy_gbps)
         row = dict(
-            op=op, layout=layout, ours_ms=t["ms"], gbps=gbps, fraction_of_copy=gbps / copy_gbps
+            dtype=dtype, op=op, layout=layout, ours_ms=t["ms"], gbps=gbps, fraction_of_copy=fraction
         )
-        line = f"{op:<13} {layout:<16} {t['ms']:8.3f} {gbps:6.0f} {100 * gbps / copy_gbps:5.1f}%"
+        line = (
+            f"{dtype:<9} {op:<13} {layout:<16} {t['ms']:8.3f} {gbps:6.0f} {100 * fraction:5.1f}%"
+        )
         for name in names:
-            peer_ms = peer_times.get((name, op, layout))
+            peer_ms = peer_times.get((name, dtype, op, layout))
             row[f"{name}_ms"] = peer_ms
             if peer_ms is None:
                 line += f" {'-':>9} {'-':>7}"
@@ -78,8 +87,11 @@ def main() -> int:
         if row.get("torch_ms") is not None:
             checks.append((">= 2x PyTorch eager", row["torch_ms"] >= 2 * row["ours_ms"]))
         for what, ok in checks:
-            verdicts.append(dict(layout=row["layout"], target=what, met=ok))
-            print(f"target fused {row['layout']}: {what}: {'MET' if ok else 'NOT MET'}")
+            verdicts.append(dict(dtype=row["dtype"], layout=row["layout"], target=what, met=ok))
+            print(
+                f"target fused {row['dtype']} {row['layout']}: {what}: "
+                f"{'MET' if ok else 'NOT MET'}"
+            )
 
     with open(args.out, "w") as f:
         json.dump(

@@ -52,6 +52,14 @@ absl::Status GetStream(OpKernelContext* ctx, cudaStream_t* stream) {
   }
   *stream = reinterpret_cast<cudaStream_t>(
       device_context->stream()->platform_specific_handle().stream);
+  // A null handle is CUDA's legacy default stream: launching there would run
+  // unordered with TensorFlow's stream (its inputs may not be ready, its
+  // outputs read too early), so refuse instead of computing garbage.
+  if (*stream == nullptr) {
+    return absl::InternalError(
+        "laplace_rice: TensorFlow's GPU stream has no CUDA handle (null); "
+        "refusing to launch on the legacy default stream");
+  }
   return absl::OkStatus();
 }
 

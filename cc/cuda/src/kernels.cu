@@ -2,7 +2,7 @@
 //
 // Memory-bound, so the layout of the work decides the speed:
 // - Quantize is elementwise: a grid-stride loop over 16-byte vectors.
-// - Per-unit work (penalty, fused forward, gradient) picks one of two shapes:
+// - Per-unit work (penalty, fused forward, gradient) picks one of three shapes:
 //   * long units (>= kLongUnit values): each block takes a contiguous chunk
 //     of one unit, reads it as 16-byte vectors with several loads in flight,
 //     and reduces it; a unit of several chunks leaves one double per chunk in
@@ -10,6 +10,9 @@
 //   * short units: a group of `group` lanes (a power of two up to a warp)
 //     takes one unit and reduces it with shuffles; several units per warp
 //     when units are shorter than a warp.
+//   * tiny units (the unit divides a 16-byte vector, pointers aligned): each
+//     thread takes whole vectors, several loads in flight, and sums each unit
+//     in the short-unit kernel's butterfly order (the same bits).
 // Every reduction has a fixed order, so results are deterministic.
 #include "kernels_impl.cuh"
 
@@ -62,6 +65,12 @@ cudaError_t Quantize(DType dtype, const void* x, void* y, int64_t n,
     return LaunchQuantize(static_cast<const T*>(x), static_cast<T*>(y), n,
                           stream);
   });
+}
+
+void SetMaxGridStrideBlocksForTesting(int64_t max_blocks) {
+  impl::MaxGridStrideBlocks() =
+      max_blocks > 0 ? std::min(max_blocks, impl::kMaxGridStrideBlocks)
+                     : impl::kMaxGridStrideBlocks;
 }
 
 size_t PenaltyWorkspaceBytes(DType dtype, int64_t num_units,

@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "laplace_rice/cuda_kernels.h"
 #include "laplace_rice/math.h"
@@ -74,8 +75,16 @@ constexpr int kBatch = 4;
 constexpr int64_t kChunkBytes = 32 * 1024;
 // Units at least this long use the long-unit kernels.
 constexpr int64_t kLongUnit = 2048;
-// Upper bound on the blocks of grid-stride kernels.
+// Upper bound on the blocks of grid-stride kernels (quantize, short units).
 constexpr int64_t kMaxGridStrideBlocks = 1 << 20;
+
+// The bound in use: kMaxGridStrideBlocks unless a test lowered it (see
+// SetMaxGridStrideBlocksForTesting) so that the grid-stride loops run more
+// than one iteration on test-sized inputs.
+inline int64_t& MaxGridStrideBlocks() {
+  static int64_t max_blocks = kMaxGridStrideBlocks;
+  return max_blocks;
+}
 
 // ---- What a kernel does with each value ------------------------------------
 
@@ -216,6 +225,14 @@ struct UnitArgs {
   int group = 1;
 };
 
+// Tiny units: the unit size divides a 16-byte vector, so whole units lie in
+// each vector.
+template <typename T>
+__host__ __device__ inline bool IsTinyUnit(int64_t unit_size) {
+  return unit_size > 0 && unit_size <= kVectorBytes / static_cast<int64_t>(sizeof(T)) &&
+         (kVectorBytes / static_cast<int64_t>(sizeof(T))) % unit_size == 0;
+}
+
 template <typename T>
 __host__ __device__ inline void QuantizeThread(const T* x, T* y, int64_t n,
                                                bool vectorize, int64_t rank,
@@ -276,6 +293,106 @@ __host__ __device__ inline double ShortUnitThread(const UnitArgs<T>& a,
                               a.group, a.vectorize, op);
 }
 
+// Tiny units. The short-unit kernel gives such a unit `unit_size` lanes (a
+// power of two here), one value each, and sums them with GroupSum's butterfly;
+// this is the same sum in one thread, in the same order, so the penalties are
+// bit-identical: in step `offset`, lane i adds lane (i ^ offset); lane 0 ends
+// with the sum.
+// kCount is a compile-time constant so that every index is one too and the
+// arrays stay in registers.
+template <int kCount>
+__host__ __device__ inline double ButterflySum(double (&lanes)[kCount]) {
+LAPLACE_RICE_PRAGMA(unroll)
+  for (int offset = kCount / 2; offset > 0; offset /= 2) {
+    double next[kCount];
+LAPLACE_RICE_PRAGMA(unroll)
+    for (int i = 0; i < kCount; ++i) next[i] = lanes[i] + lanes[i ^ offset];
+LAPLACE_RICE_PRAGMA(unroll)
+    for (int i = 0; i < kCount; ++i) lanes[i] = next[i];
+  }
+  return lanes[0];
+}
+
+// One tiny unit of kSize (== unit_size) values: values[0, kSize) in,
+// op(values) out; its penalty.
+template <typename T, Mode kMode, int kSize>
+__host__ __device__ inline void TinyUnit(const UnitArgs<T>& a, int64_t unit, T grad,
+                                         T* values) {
+  const ValueOp<T, kMode> op(kMode == Mode::kGrad ? math::GradScale(grad, a.l1)
+                                                  : Wide<T>(0));
+  double lanes[kSize];
+LAPLACE_RICE_PRAGMA(unroll)
+  for (int i = 0; i < kSize; ++i) {
+    double sum = 0;  // a lane's sum in the short-unit kernel: 0 + |x|
+    values[i] = op.Apply(values[i], sum);
+    lanes[i] = sum;
+  }
+  if (ValueOp<T, kMode>::kSums) a.penalty[unit] = math::Penalty(ButterflySum(lanes), a.l1);
+}
+
+// Tiny units, x (and out) 16-byte aligned: thread `rank` of `count` takes
+// whole vectors, kBatch at a time with every load issued before any use (the
+// memory parallelism that one scalar per thread lacks), then the units after
+// the last whole vector one at a time.
+template <typename T, Mode kMode, int kSize>
+__host__ __device__ inline void TinyUnitThread(const UnitArgs<T>& a, int64_t rank,
+                                               int64_t count) {
+  constexpr int kPer = kVectorBytes / sizeof(T);
+  static_assert(kSize <= kPer && kPer % kSize == 0, "a tiny unit divides a vector");
+  constexpr int units_per_vector = kPer / kSize;
+  const int64_t num_vectors = a.num_units / units_per_vector;
+  const uint4* xv = reinterpret_cast<const uint4*>(a.x);
+  uint4* ov = reinterpret_cast<uint4*>(a.out);
+  for (int64_t first = rank; first < num_vectors; first += kBatch * count) {
+    uint4 loaded[kBatch];
+    T grads[kBatch][units_per_vector];
+LAPLACE_RICE_PRAGMA(unroll)
+    for (int b = 0; b < kBatch; ++b) {
+      const int64_t j = first + b * count;
+      if (j < num_vectors) {
+        loaded[b] = LoadInput(xv + j);
+        if (kMode == Mode::kGrad) {
+LAPLACE_RICE_PRAGMA(unroll)
+          for (int u = 0; u < units_per_vector; ++u) {
+            grads[b][u] = LoadInput(a.grad + j * units_per_vector + u);
+          }
+        }
+      }
+    }
+LAPLACE_RICE_PRAGMA(unroll)
+    for (int b = 0; b < kBatch; ++b) {
+      const int64_t j = first + b * count;
+      if (j < num_vectors) {
+        T values[kPer];
+        memcpy(static_cast<void*>(values), &loaded[b], kVectorBytes);
+LAPLACE_RICE_PRAGMA(unroll)
+        for (int u = 0; u < units_per_vector; ++u) {
+          TinyUnit<T, kMode, kSize>(a, j * units_per_vector + u,
+                                    kMode == Mode::kGrad ? grads[b][u] : T(),
+                                    values + u * kSize);
+        }
+        if constexpr (ValueOp<T, kMode>::kWrites) {
+          uint4 stored;
+          memcpy(&stored, values, kVectorBytes);
+          ov[j] = stored;
+        }
+      }
+    }
+  }
+  for (int64_t unit = num_vectors * units_per_vector + rank; unit < a.num_units;
+       unit += count) {
+    T values[kSize];
+LAPLACE_RICE_PRAGMA(unroll)
+    for (int i = 0; i < kSize; ++i) values[i] = LoadInput(a.x + unit * kSize + i);
+    TinyUnit<T, kMode, kSize>(a, unit, kMode == Mode::kGrad ? LoadInput(a.grad + unit) : T(),
+                              values);
+    if constexpr (ValueOp<T, kMode>::kWrites) {
+LAPLACE_RICE_PRAGMA(unroll)
+      for (int i = 0; i < kSize; ++i) a.out[unit * kSize + i] = values[i];
+    }
+  }
+}
+
 // ---- Kernels: the per-thread work plus the cross-thread sums --------------
 
 template <typename T>
@@ -327,6 +444,25 @@ __global__ void __launch_bounds__(kThreads) ShortUnitKernel(UnitArgs<T> a) {
   }
 }
 
+template <typename T, Mode kMode, int kSize>
+__global__ void __launch_bounds__(kThreads) TinyUnitKernel(UnitArgs<T> a) {
+  TinyUnitThread<T, kMode, kSize>(a, static_cast<int64_t>(blockIdx.x) * kThreads + threadIdx.x,
+                                  static_cast<int64_t>(gridDim.x) * kThreads);
+}
+
+// Calls fn(std::integral_constant<int, unit_size>) for a tiny unit size of T
+// (sizes that T's vector cannot hold are never called, so not instantiated).
+template <typename T, typename Fn>
+inline void WithTinySize(int64_t unit_size, Fn&& fn) {
+  constexpr int kPer = kVectorBytes / sizeof(T);
+  switch (unit_size) {
+    case 1: fn(std::integral_constant<int, 1>()); break;
+    case 2: fn(std::integral_constant<int, (2 <= kPer ? 2 : 1)>()); break;
+    case 4: fn(std::integral_constant<int, (4 <= kPer ? 4 : 1)>()); break;
+    case 8: fn(std::integral_constant<int, (8 <= kPer ? 8 : 1)>()); break;
+  }
+}
+
 // ---- Launch helpers -----------------------------------------------------------
 
 inline bool Aligned(const void* pointer) {
@@ -357,7 +493,7 @@ inline int GroupSize(int64_t unit_size) {
 inline int GridStrideBlocks(int64_t work_items, int64_t items_per_block) {
   return static_cast<int>(
       std::max<int64_t>(1, std::min(CeilDiv(work_items, items_per_block),
-                                    kMaxGridStrideBlocks)));
+                                    MaxGridStrideBlocks())));
 }
 
 template <typename T>
@@ -378,7 +514,8 @@ template <typename T, Mode kMode>
 struct Plan {
   UnitArgs<T> args;
   bool long_units = false;
-  int64_t blocks = 0;         // long units: one per chunk; short: grid size
+  bool tiny_units = false;    // short units that divide a vector, aligned
+  int64_t blocks = 0;         // long units: one per chunk; short, tiny: grid size
   int64_t finish_blocks = 0;  // long units of several chunks (not kGrad)
 };
 
@@ -407,6 +544,14 @@ inline Plan<T, kMode> MakePlan(const T* x, const T* grad, int64_t num_units,
     if (kMode != Mode::kGrad && a.chunks_per_unit > 1) {
       plan.finish_blocks = CeilDiv(num_units, kThreads / kWarp);
     }
+  } else if (aligned && IsTinyUnit<T>(unit_size)) {
+    plan.tiny_units = true;
+    a.group = static_cast<int>(unit_size);
+    a.vectorize = true;
+    const int64_t units_per_vector =
+        kVectorBytes / static_cast<int64_t>(sizeof(T)) / unit_size;
+    plan.blocks = GridStrideBlocks(CeilDiv(num_units, units_per_vector),
+                                   int64_t{kThreads} * kBatch);
   } else {
     a.group = GroupSize(unit_size);
     // Vectors pay off only when a warp shares one unit.
@@ -439,6 +584,11 @@ cudaError_t LaunchPerUnit(const T* x, const T* grad, int64_t num_units,
       FinishPenaltyKernel<T><<<static_cast<int>(plan.finish_blocks), kThreads,
                                0, stream>>>(plan.args);
     }
+  } else if (plan.tiny_units) {
+    WithTinySize<T>(unit_size, [&](auto size) {
+      TinyUnitKernel<T, kMode, decltype(size)::value><<<blocks, kThreads, 0, stream>>>(
+          plan.args);
+    });
   } else {
     ShortUnitKernel<T, kMode><<<blocks, kThreads, 0, stream>>>(plan.args);
   }

@@ -20,6 +20,7 @@
 
 #include "../src/kernels_impl.cuh"
 #include "host16.h"
+#include "ieee16.h"
 #include "laplace_rice/math.h"
 
 namespace {
@@ -153,6 +154,13 @@ void EmulatePerUnit(const D* x, const D* grad, int64_t num_units, int64_t unit_s
         penalty[unit] = math::Penalty(sum, l1);
       }
     }
+  } else if (plan.tiny_units) {
+    const int64_t count = plan.blocks * impl::kThreads;
+    impl::WithTinySize<D>(unit_size, [&](auto size) {
+      for (int64_t rank = 0; rank < count; ++rank) {
+        impl::TinyUnitThread<D, kMode, decltype(size)::value>(a, rank, count);
+      }
+    });
   } else {
     const int per_block = impl::kThreads / a.group;
     std::vector<int> visits(static_cast<size_t>(num_units), 0);
@@ -195,7 +203,8 @@ void EmulateQuantize(const D* x, D* y, int64_t n) {
 }
 
 template <typename T>
-void CheckCase(int64_t num_units, int64_t unit_size, int64_t misalign, uint64_t seed) {
+void CheckCase(int64_t num_units, int64_t unit_size, int64_t misalign, int64_t out_misalign,
+               uint64_t seed) {
   using D = typename DeviceType<T>::type;
   const int64_t n = num_units * unit_size;
   const std::vector<T> x = RandomValues<T>(n, seed);
@@ -207,8 +216,8 @@ void CheckCase(int64_t num_units, int64_t unit_size, int64_t misalign, uint64_t 
   math::PenaltyUnits(x.data(), unit_size, l1, 0, num_units, want_p.data());
   math::PenaltyGradUnits(x.data(), grad.data(), unit_size, l1, 0, num_units, want_dx.data());
 
-  Buffer<T> bx(n, misalign), bgrad(num_units, 0), bq(n, misalign), bp(num_units, 0),
-      bdx(n, misalign), bq2(n, misalign), bp2(num_units, 0);
+  Buffer<T> bx(n, misalign), bgrad(num_units, 0), bq(n, out_misalign), bp(num_units, 0),
+      bdx(n, out_misalign), bq2(n, out_misalign), bp2(num_units, 0);
   bx.Set(x);
   bgrad.Set(grad);
   const D* dx_in = reinterpret_cast<const D*>(bx.data());
@@ -217,7 +226,9 @@ void CheckCase(int64_t num_units, int64_t unit_size, int64_t misalign, uint64_t 
   std::memcpy(static_cast<void*>(&dl1), &l1, sizeof(D));
   const std::string what = std::to_string(sizeof(T) * 8) + "-bit units=" +
                            std::to_string(num_units) + " size=" + std::to_string(unit_size) +
-                           " misalign=" + std::to_string(misalign);
+                           " misalign=" + std::to_string(misalign) + "/" +
+                           std::to_string(out_misalign) + " max_blocks=" +
+                           std::to_string(impl::MaxGridStrideBlocks());
 
   EmulateQuantize(dx_in, reinterpret_cast<D*>(bq.data()), n);
   Expect(true, bq.Values(), want_q, what + " quantize");
@@ -244,20 +255,116 @@ void CheckType() {
       {250, 5},  {64, 16},  {33, 17},   {7, 31},    {9, 32},    {5, 33},     {100, 100},
       {3, 1000}, {7, 2047}, {3, 2048},  {2, 2049},  {3, 4095},  {3, 4097},   {2, 8191},
       {2, 8192}, {2, 8193}, {2, 16385}, {2, 24581}, {1, 65539}, {1, 200003},
+      // Tiny units (whole units per 16-byte vector in some type), unit
+      // counts that leave a partial vector, enough vectors for several
+      // batches per thread at the capped grid.
+      {5003, 1}, {999, 2},  {301, 4},   {77, 8},    {4099, 2},
   };
   uint64_t seed = 1;
   for (const auto& layout : layouts) {
-    for (int64_t misalign : {0, 1, 3}) CheckCase<T>(layout.first, layout.second, misalign, seed++);
+    // (input, output) offsets in elements: both aligned, both off, and one
+    // off while the other is aligned (the vector path must then be off).
+    for (const auto& m : std::vector<std::pair<int64_t, int64_t>>{
+             {0, 0}, {1, 1}, {3, 3}, {0, 1}, {0, 3}, {1, 0}}) {
+      CheckCase<T>(layout.first, layout.second, m.first, m.second, seed++);
+    }
+  }
+}
+
+// The independent conversions of ieee16.h against CUDA's host conversions
+// (what host16.h, hence the CPU reference, uses), and the model's 16-bit math
+// through each: every 16-bit pattern, every float rounding boundary of each
+// pattern (the midpoint to the next value and its float neighbours), and
+// random floats.
+template <typename D, typename F>
+void CheckIeee16(const char* name) {
+  namespace ref = laplace_rice::testing::ieee16;
+  using H = laplace_rice::testing::Host16<D>;
+  auto bits_of = [](D d) {
+    uint16_t b;
+    std::memcpy(&b, &d, 2);
+    return b;
+  };
+  auto of_bits = [](uint16_t b) {
+    D d;
+    std::memcpy(static_cast<void*>(&d), &b, 2);
+    return d;
+  };
+  auto same_float = [](float a, float b) {
+    return ref::FloatBits(a) == ref::FloatBits(b) || (std::isnan(a) && std::isnan(b));
+  };
+  int failures = 0;
+  auto check_from = [&](float f) {
+    const uint16_t want = F::From(f);
+    const uint16_t got = bits_of(H::FromFloat(f));
+    if (!ref::SameValue<F>(got, want) && failures++ < 5) {
+      std::printf("FAIL %s from float %a: CUDA 0x%04x, reference 0x%04x\n", name, f, got,
+                  want);
+    }
+  };
+  const D l1 = H::FromFloat(0.01f);
+  for (uint32_t b = 0; b < 0x10000; ++b) {
+    const uint16_t h = static_cast<uint16_t>(b);
+    const float f = F::To(h);
+    if (!same_float(H::ToFloat(of_bits(h)), f) && failures++ < 5) {
+      std::printf("FAIL %s 0x%04x to float\n", name, h);
+    }
+    check_from(f);
+    // Rounding boundaries: halfway to the next larger magnitude (exact in
+    // float: 16-bit formats keep at most 11 significant bits) and the floats
+    // on either side of it.
+    const uint16_t next = static_cast<uint16_t>(h + 1);
+    const float g = F::To(next);
+    if (std::isfinite(f) && !std::isnan(g) && (next & 0x7fff) != 0) {
+      const float mid = f + (g - f) / 2;  // toward infinity: g is then inf
+      const float halfway = std::isinf(g) ? f + (f - F::To(static_cast<uint16_t>(h - 1))) / 2
+                                          : mid;
+      check_from(halfway);
+      check_from(std::nextafter(halfway, 0.0f));
+      check_from(std::nextafter(halfway, 2 * halfway));
+    }
+    // The model's math on these bits: cc/math with the CUDA conversions
+    // against the independent reference.
+    H x;
+    x.value = of_bits(h);
+    const uint16_t got_q = bits_of(math::Quantize(x).value);
+    if (!ref::SameValue<F>(got_q, ref::Quantize<F>(h)) && failures++ < 5) {
+      std::printf("FAIL %s quantize 0x%04x: 0x%04x vs reference 0x%04x\n", name, h, got_q,
+                  ref::Quantize<F>(h));
+    }
+    H l1_h;
+    l1_h.value = l1;
+    const uint16_t got_g =
+        bits_of(math::PenaltyGrad(x, math::GradScale(x, l1_h)).value);
+    const uint16_t want_g = ref::PenaltyGrad<F>(h, h, bits_of(l1));
+    if (!ref::SameValue<F>(got_g, want_g) && failures++ < 5) {
+      std::printf("FAIL %s penalty grad 0x%04x: 0x%04x vs reference 0x%04x\n", name, h,
+                  got_g, want_g);
+    }
+  }
+  std::mt19937 rng(7);
+  for (int i = 0; i < 2000000; ++i) check_from(ref::BitsFloat(rng()));
+  if (failures > 0) {
+    std::printf("FAIL %s: %d mismatches with the independent reference\n", name, failures);
+    ++g_failures;
   }
 }
 
 }  // namespace
 
 int main() {
+  CheckIeee16<__half, laplace_rice::testing::ieee16::HalfFormat>("float16");
+  CheckIeee16<__nv_bfloat16, laplace_rice::testing::ieee16::BFloat16Format>("bfloat16");
   CheckType<Half>();
   CheckType<BFloat16>();
   CheckType<float>();
   CheckType<double>();
+  // The grid-stride loops (quantize, short units) again with at most 3
+  // blocks, so that they run many iterations on these sizes.
+  impl::MaxGridStrideBlocks() = 3;
+  CheckType<Half>();
+  CheckType<float>();
+  impl::MaxGridStrideBlocks() = impl::kMaxGridStrideBlocks;
   if (g_failures > 0) {
     std::printf("%d failures\n", g_failures);
     return 1;

@@ -58,6 +58,12 @@ cudaError_t PenaltyGrad(DType dtype, const void* x, const void* grad,
                         int64_t num_units, int64_t unit_size, double l1,
                         void* dx, cudaStream_t stream);
 
+// Tests only: caps the grid of the grid-stride kernels (quantize and short
+// units) at `max_blocks` (<= 0: the default, 2^20), so that small inputs run
+// their loops' later iterations too. Not thread-safe: set it before
+// launching, never while another thread launches.
+void SetMaxGridStrideBlocksForTesting(int64_t max_blocks);
+
 }  // namespace cuda
 }  // namespace laplace_rice
 
