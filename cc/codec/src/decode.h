@@ -66,17 +66,21 @@ class UnitDecoder {
     } else {
       uint64_t offset = 0;
       while (pos < count) {
-        uint64_t zeros;
-        if (!ReadRun(count - pos - offset, &zeros)) {
-          return Error("run of zeros", pos);
-        }
-        zeros += offset;
-        FillZeros(out, pos, zeros, count);
-        pos += zeros;
-        if (pos == count) break;
-        uint64_t non_zeros;
-        if (!ReadRun(count - pos - 1, &non_zeros)) {
-          return Error("run of non-zeros", pos);
+        uint64_t zeros, non_zeros;
+        if (ReadRunsFast(count - pos, offset, &zeros, &non_zeros)) {
+          FillZeros(out, pos, zeros, count);
+          pos += zeros;
+        } else {
+          if (!ReadRun(count - pos - offset, &zeros)) {
+            return Error("run of zeros", pos);
+          }
+          zeros += offset;
+          FillZeros(out, pos, zeros, count);
+          pos += zeros;
+          if (pos == count) break;
+          if (!ReadRun(count - pos - 1, &non_zeros)) {
+            return Error("run of non-zeros", pos);
+          }
         }
         const size_t end = pos + non_zeros + 1;
         if (non_zero_table_ != nullptr) {
@@ -200,6 +204,26 @@ class UnitDecoder {
         static_cast<int32_t>(positive ? magnitude : 0 - magnitude));
     reader_.Skip(run_used + 1 + magnitude_used);
     *pos_io = pos + 1;
+    return true;
+  }
+
+  // A run of zeros (plus `offset`) and the run of non-zeros after it, both
+  // read from one peeked word, when the zeros leave `left` elements with a
+  // run of non-zeros that fits too. Returns false, having consumed nothing,
+  // otherwise (the end of the unit, of the string, long or bad codes).
+  LAPLACE_RICE_INLINE bool ReadRunsFast(uint64_t left, uint64_t offset,
+                                        uint64_t* zeros, uint64_t* non_zeros) {
+    if (!reader_.CanPeekFast()) return false;
+    const uint64_t word = reader_.PeekFast();
+    int zeros_used, non_zeros_used;
+    if (!runs_.DecodeFast(word, zeros, &zeros_used) ||
+        !runs_.DecodeFast(word >> zeros_used, non_zeros, &non_zeros_used) ||
+        zeros_used + non_zeros_used > kPeekBits) {
+      return false;
+    }
+    *zeros += offset;
+    if (*zeros >= left || *non_zeros >= left - *zeros) return false;
+    reader_.Skip(zeros_used + non_zeros_used);
     return true;
   }
 
