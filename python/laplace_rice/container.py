@@ -334,17 +334,31 @@ class ContainerWriter:
             raise ContainerError(
                 f"only {self._units_written} of {self.header.num_units} coding units written"
             )
-        self._file.write(_TRAILER.pack(self._table_crc, self._payload_crc, END_MAGIC))
-        self._file.close()
-        os.replace(self._tmp_path, self._path)
+        try:
+            self._file.write(_TRAILER.pack(self._table_crc, self._payload_crc, END_MAGIC))
+            self._file.flush()
+            # On disk before the rename, so that a crash never leaves the
+            # final name pointing at a file whose data was not written.
+            os.fsync(self._file.fileno())
+            self._file.close()
+            os.replace(self._tmp_path, self._path)
+        except BaseException:  # a full disk, a size limit: no partial file left
+            self.abort()
+            raise
 
     def abort(self) -> None:
         """Closes and removes the partial file."""
-        self._file.close()
         try:
-            os.remove(self._tmp_path)
-        except FileNotFoundError:
+            # Closing flushes the buffer, which fails again on a full disk;
+            # the file is removed all the same.
+            self._file.close()
+        except OSError:
             pass
+        finally:
+            try:
+                os.remove(self._tmp_path)
+            except FileNotFoundError:
+                pass
 
     def __enter__(self) -> ContainerWriter:
         return self

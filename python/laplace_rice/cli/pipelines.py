@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 
 import numpy as np
@@ -16,6 +17,7 @@ from laplace_rice.cli.arrays import (
     units_per_chunk,
 )
 from laplace_rice.cli.errors import CliError, one_line
+from laplace_rice.cli.outputs import fsync_dir, remove_stale_temps, temp_path, write_error
 from laplace_rice.container import ContainerReader, ContainerWriter, Header
 from laplace_rice.progress import Progress, progress_for
 
@@ -76,18 +78,25 @@ def compress_file(
     params = header.params.as_kwargs()
     unit_bytes = header.unit_size * header.dtype.itemsize
     bar = progress_for(progress, array.nbytes, "compress", PROGRESS_MIN_BYTES)
-    with ContainerWriter(out_path, header) as writer:
-        for start, stop, units in iter_chunks(array, header, chunk_bytes):
-            try:
-                strings = codec.encode_batch(units, **params)
-            except ValueError as error:  # NaN, infinity, or outside int32
-                raise CliError(
-                    f"{in_path}: cannot compress coding units {start} to {stop - 1}: "
-                    f"{one_line(error)}"
-                ) from None
-            writer.write_units(strings)
-            bar.update(stop * unit_bytes, f"{stop}/{header.num_units} units")
-        size = header.nbytes + 4 * header.num_units + writer.payload_bytes + _TRAILER_BYTES
+    remove_stale_temps(out_path)
+    # ContainerWriter writes OUT.tmp-<pid>, fsyncs it and renames it over OUT;
+    # on any error it removes the temporary file.
+    try:
+        with ContainerWriter(out_path, header) as writer:
+            for start, stop, units in iter_chunks(array, header, chunk_bytes, in_path):
+                try:
+                    strings = codec.encode_batch(units, **params)
+                except ValueError as error:  # NaN, infinity, or outside int32
+                    raise CliError(
+                        f"{in_path}: cannot compress coding units {start} to {stop - 1}: "
+                        f"{one_line(error)}"
+                    ) from None
+                writer.write_units(strings)
+                bar.update(stop * unit_bytes, f"{stop}/{header.num_units} units")
+            size = header.nbytes + 4 * header.num_units + writer.payload_bytes + _TRAILER_BYTES
+    except OSError as error:  # reading errors are CliErrors by now: this is the output
+        raise (write_error(out_path, error) or error) from None
+    fsync_dir(out_path)
     bar.close(f"{header.num_units} units")
     return header, size
 
@@ -119,20 +128,29 @@ def decompress_file(
     """
     with ContainerReader(in_path) as reader:
         header = reader.header
-        tmp_path = f"{out_path}.tmp-{os.getpid()}.npy"
+        remove_stale_temps(out_path)
+        tmp_path = temp_path(out_path, ".npy")
         bar = progress_for(
             progress, header.size * header.dtype.itemsize, "decompress", PROGRESS_MIN_BYTES
         )
         try:
             if header.size == 0:
-                np.save(tmp_path, np.zeros(header.shape, dtype=header.dtype))
+                with open(tmp_path, "wb") as f:
+                    np.save(f, np.zeros(header.shape, dtype=header.dtype))
+                    f.flush()
+                    os.fsync(f.fileno())
             else:
                 _decode_into(reader, in_path, tmp_path, chunk_bytes, bar)
             os.replace(tmp_path, out_path)
-        except BaseException:
-            if os.path.exists(tmp_path):
+        except BaseException as error:  # a kill (SIGKILL) is the only way out without this
+            try:
                 os.remove(tmp_path)
+            except OSError:
+                pass
+            if isinstance(error, OSError):
+                raise (write_error(out_path, error) or error) from None
             raise
+        fsync_dir(out_path)
         bar.close(f"{header.num_units} units")
     return header
 
@@ -144,6 +162,7 @@ def _decode_into(
     header = reader.header
     params = header.params.as_kwargs()
     out = np.lib.format.open_memmap(tmp_path, mode="w+", dtype=header.dtype, shape=header.shape)
+    _allocate(tmp_path)
     units = out.reshape(header.num_units, *header.code_shape)
     unit_bytes = header.unit_size * header.dtype.itemsize
     for start, strings in reader.iter_units(units_per_chunk(header, chunk_bytes)):
@@ -157,5 +176,25 @@ def _decode_into(
         units[start:stop] = values
         release_pages(out, start * unit_bytes, stop * unit_bytes)
         bar.update(stop * unit_bytes, f"{stop}/{header.num_units} units")
-    out.flush()
+    out.flush()  # msync: the data reaches the file before the fsync below
     del units, out
+    with open(tmp_path, "rb+") as f:
+        os.fsync(f.fileno())
+
+
+def _allocate(path: str) -> None:
+    """Reserves the disk blocks of the (sparse) file at `path` before it is written.
+
+    The output is written through a memory map; a page that the filesystem
+    cannot store (a full disk) is not an error but SIGBUS, which kills the
+    process. Allocating first turns a full disk into ENOSPC here.
+    """
+    with open(path, "rb+") as f:
+        size = os.fstat(f.fileno()).st_size
+        try:
+            os.posix_fallocate(f.fileno(), 0, size)
+        except OSError as error:
+            # A filesystem without fallocate: glibc writes the blocks itself,
+            # but a few refuse even that; the map is then written unreserved.
+            if error.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+                raise
