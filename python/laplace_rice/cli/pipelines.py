@@ -60,7 +60,9 @@ def compress_file(
       `(header, container_size_in_bytes)`.
 
     Raises:
-      CliError: if the input cannot be read or coded.
+      CliError: if the input cannot be read or coded (or shrinks while it is
+        read), or the output cannot be written (a full disk, a file size
+        limit, a read-only folder).
       ContainerError: if the array or the parameters cannot be stored in a
         container.
     """
@@ -110,8 +112,9 @@ def decompress_file(
     """Decompresses a container into a .npy file, chunk by chunk.
 
     The container's framing and checksums are checked before anything is
-    decoded; the output is written under a temporary name and renamed into
-    place only when every unit decoded.
+    decoded; the output is written under a temporary name (its disk blocks
+    reserved first, so that a full disk is an error rather than SIGBUS in the
+    memory map), fsynced, and renamed into place only when every unit decoded.
 
     Args:
       in_path: The container.
@@ -124,7 +127,8 @@ def decompress_file(
 
     Raises:
       ContainerError: if the container is corrupt, truncated or foreign.
-      CliError: if a string does not decode.
+      CliError: if a string does not decode, or the output cannot be written
+        (a full disk, a file size limit, a read-only folder).
     """
     with ContainerReader(in_path) as reader:
         header = reader.header
