@@ -205,6 +205,40 @@ def test_input_truncated_while_it_is_read(files, tmp_path):
     assert _temps(tmp_path) == []
 
 
+_TRUNCATE_CONTAINER_WHILE_READING = """
+import os, sys
+from laplace_rice import codec
+from laplace_rice.cli import main
+
+path, out = sys.argv[1], sys.argv[2]
+decode, calls = codec.decode_batch, []
+
+def decode_then_truncate(strings, *args, **kwargs):
+    # After the CRC32 check, while the units are decoded.
+    calls.append(1)
+    if len(calls) == 2:
+        os.truncate(path, os.path.getsize(path) // 2)
+    return decode(strings, *args, **kwargs)
+
+codec.decode_batch = decode_then_truncate
+sys.exit(main(["decompress", path, out, "--chunk-bytes", "65536"]))
+"""
+
+
+def test_container_truncated_while_it_is_read(files, tmp_path):
+    _, packed, _ = files
+    out = tmp_path / "t.npy"
+    result = subprocess.run(
+        [sys.executable, "-c", _TRUNCATE_CONTAINER_WHILE_READING, str(packed), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    _expect_one_line_error(result, "truncated file")
+    assert not out.exists()
+    assert _temps(tmp_path) == []
+
+
 def test_input_shorter_than_its_header(files, tmp_path):
     src, _, _ = files
     os.truncate(src, os.path.getsize(src) - 1)
