@@ -84,7 +84,7 @@ def compress_file(
     # ContainerWriter writes OUT.tmp-<pid>, fsyncs it and renames it over OUT;
     # on any error it removes the temporary file.
     try:
-        with ContainerWriter(out_path, header) as writer:
+        with ContainerWriter(out_path, header, fsync=True) as writer:
             for start, stop, units in iter_chunks(array, header, chunk_bytes, in_path):
                 try:
                     strings = codec.encode_batch(units, **params)
