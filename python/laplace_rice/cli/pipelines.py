@@ -146,7 +146,7 @@ def decompress_file(
             else:
                 _decode_into(reader, in_path, tmp_path, chunk_bytes, bar)
             os.replace(tmp_path, out_path)
-        except BaseException as error:  # a kill (SIGKILL) is the only way out without this
+        except BaseException as error:  # every way out but a kill removes the temporary file
             try:
                 os.remove(tmp_path)
             except OSError:
