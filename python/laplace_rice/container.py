@@ -262,14 +262,17 @@ class ContainerWriter:
                 writer.write_units(strings)
     """
 
-    def __init__(self, path: str | os.PathLike, header: Header):
+    def __init__(self, path: str | os.PathLike, header: Header, fsync: bool = False):
         """Creates the file and writes the header.
 
         Args:
           path: Where the container goes.
           header: The array's `Header`.
+          fsync: Whether `close()` flushes the file to disk before the rename
+            (the command line tool does; it costs a disk write per file).
         """
         self.header = header
+        self._fsync = fsync
         self._path = os.fspath(path)
         self._tmp_path = f"{self._path}.tmp-{os.getpid()}"
         self._file = open(self._tmp_path, "wb")  # noqa: SIM115 (closed in close/abort)
@@ -334,17 +337,32 @@ class ContainerWriter:
             raise ContainerError(
                 f"only {self._units_written} of {self.header.num_units} coding units written"
             )
-        self._file.write(_TRAILER.pack(self._table_crc, self._payload_crc, END_MAGIC))
-        self._file.close()
-        os.replace(self._tmp_path, self._path)
+        try:
+            self._file.write(_TRAILER.pack(self._table_crc, self._payload_crc, END_MAGIC))
+            if self._fsync:
+                # On disk before the rename, so that a crash never leaves the
+                # final name pointing at a file whose data was not written.
+                self._file.flush()
+                os.fsync(self._file.fileno())
+            self._file.close()
+            os.replace(self._tmp_path, self._path)
+        except BaseException:  # a full disk, a size limit: no partial file left
+            self.abort()
+            raise
 
     def abort(self) -> None:
         """Closes and removes the partial file."""
-        self._file.close()
         try:
-            os.remove(self._tmp_path)
-        except FileNotFoundError:
+            # Closing flushes the buffer, which fails again on a full disk;
+            # the file is removed all the same.
+            self._file.close()
+        except OSError:
             pass
+        finally:
+            try:
+                os.remove(self._tmp_path)
+            except FileNotFoundError:
+                pass
 
     def __enter__(self) -> ContainerWriter:
         return self

@@ -17,9 +17,15 @@ only `demo` imports TensorFlow, so the other commands start in a fraction of
 a second.
 
 Modules, one job each: `arrays` (.npy memory mapping, chunks, samples),
-`pipelines` (compress/decompress a file), `commands` (one function per
-subcommand), `app` (the argument parser and `main`), `errors` (one-line
-reports); the progress bar is `laplace_rice.progress`.
+`pipelines` (compress/decompress a file), `outputs` (temporary names, fsync,
+atomic rename, removing the temporary files of killed runs), `commands` (one
+function per subcommand), `app` (the argument parser and `main`), `errors`
+(one-line reports); the progress bar is `laplace_rice.progress`.
+
+Outputs are written under `OUT.tmp-<pid>` in OUT's folder and renamed into
+place when complete, so a killed run, a full disk or a size limit never
+leaves a partial file under OUT; the next run for OUT removes temporary files
+of processes that no longer exist.
 """
 
 from __future__ import annotations

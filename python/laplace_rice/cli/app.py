@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -120,6 +121,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _ignore_file_size_signal() -> None:
+    """Makes writing past `ulimit -f` an EFBIG error instead of a SIGXFSZ kill.
+
+    The python executable ignores SIGXFSZ already; this covers a host that
+    embeds Python without its signal setup. Only the main thread may set it.
+    """
+    if hasattr(signal, "SIGXFSZ"):
+        try:
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        except ValueError:  # not the main thread: the host's choice stands
+            pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the `laplace-rice` command line tool.
 
@@ -131,6 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
       stderr), 2 on a usage error, 130 when interrupted.
     """
     args = build_parser().parse_args(argv)
+    _ignore_file_size_signal()
     try:
         return args.func(args)
     except KeyboardInterrupt:

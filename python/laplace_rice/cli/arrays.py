@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import mmap
+import os
 from collections.abc import Iterator
 
 import numpy as np
@@ -91,22 +93,81 @@ def units_per_chunk(header: Header, chunk_bytes: int) -> int:
 
 
 def iter_chunks(
-    array: np.ndarray, header: Header, chunk_bytes: int
+    array: np.ndarray, header: Header, chunk_bytes: int, path: str | None = None
 ) -> Iterator[tuple[int, int, np.ndarray]]:
     """Yields `(start, stop, units)`: the array's coding units, chunk by chunk.
 
-    Each chunk is a (stop - start, *code_shape) array. A memory-mapped array's
-    pages are dropped once the caller has coded the chunk (when it asks for
-    the next), so resident memory stays bounded by a chunk.
+    Each chunk is a (stop - start, *code_shape) array. A memory-mapped
+    C-ordered array is read from its file chunk by chunk instead of through
+    the map: a file truncated while it is read then gives a short read (a
+    `CliError`), where touching a mapped page past the end of the file raises
+    SIGBUS, which kills the process. Otherwise (Fortran order) the map is
+    used, and its pages are dropped once the caller has coded the chunk (when
+    it asks for the next), so resident memory stays bounded by a chunk.
+
+    Raises:
+      CliError: the file became shorter than the array, or cannot be read.
     """
     units = _unit_view(array, header)
     per_chunk = units_per_chunk(header, chunk_bytes)
     unit_bytes = header.unit_size * header.dtype.itemsize
-    for start in range(0, header.num_units, per_chunk):
-        stop = min(start + per_chunk, header.num_units)
-        yield start, stop, _gather(array, units, header, start, stop)
-        if units is not None:
-            release_pages(array, start * unit_bytes, stop * unit_bytes)
+    source = _open_source(array, path) if units is not None else None
+    try:
+        for start in range(0, header.num_units, per_chunk):
+            stop = min(start + per_chunk, header.num_units)
+            if source is not None:
+                chunk = _read_units(source, array, header, start, stop, path)
+            else:
+                chunk = _gather(array, units, header, start, stop)
+            yield start, stop, chunk
+            if units is not None and source is None:
+                release_pages(array, start * unit_bytes, stop * unit_bytes)
+    finally:
+        if source is not None:
+            source.close()
+
+
+def _open_source(array: np.ndarray, path: str | None) -> io.FileIO | None:
+    """The file behind a memory-mapped array, opened for reading; None if there is none."""
+    filename = getattr(array, "filename", None)
+    if not isinstance(array, np.memmap) or filename is None or array.offset is None:
+        return None
+    if not array.flags.c_contiguous:  # the file's bytes are not in unit order
+        return None
+    try:
+        return io.FileIO(filename, "r")
+    except OSError as error:
+        raise CliError(f"{path or filename}: cannot read: {one_line(error)}") from None
+
+
+def _read_units(
+    source: io.FileIO,
+    array: np.memmap,
+    header: Header,
+    start: int,
+    stop: int,
+    path: str | None,
+) -> np.ndarray:
+    """Units [start, stop) read from the file of a C-ordered memory-mapped array."""
+    chunk = np.empty((stop - start, *header.code_shape), dtype=array.dtype)
+    flat = chunk.reshape(-1).view(np.uint8)
+    position = array.offset + start * header.unit_size * header.dtype.itemsize
+    done = 0
+    while done < flat.size:
+        try:
+            source.seek(position + done)
+            got = source.readinto(flat[done:])
+        except OSError as error:
+            raise CliError(f"{path or source.name}: cannot read: {one_line(error)}") from None
+        if not got:
+            size = os.fstat(source.fileno()).st_size
+            raise CliError(
+                f"{path or source.name}: the file ends at byte {size}, inside coding unit "
+                f"{start + done // max(header.unit_size * header.dtype.itemsize, 1)} "
+                f"(truncated while it was read?)"
+            )
+        done += got
+    return chunk
 
 
 def release_pages(array: np.ndarray, start: int, stop: int) -> None:

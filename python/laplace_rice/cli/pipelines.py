@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 
 import numpy as np
@@ -16,6 +17,7 @@ from laplace_rice.cli.arrays import (
     units_per_chunk,
 )
 from laplace_rice.cli.errors import CliError, one_line
+from laplace_rice.cli.outputs import fsync_dir, remove_stale_temps, temp_path, write_error
 from laplace_rice.container import ContainerReader, ContainerWriter, Header
 from laplace_rice.progress import Progress, progress_for
 
@@ -58,7 +60,9 @@ def compress_file(
       `(header, container_size_in_bytes)`.
 
     Raises:
-      CliError: if the input cannot be read or coded.
+      CliError: if the input cannot be read or coded (or shrinks while it is
+        read), or the output cannot be written (a full disk, a file size
+        limit, a read-only folder).
       ContainerError: if the array or the parameters cannot be stored in a
         container.
     """
@@ -76,18 +80,25 @@ def compress_file(
     params = header.params.as_kwargs()
     unit_bytes = header.unit_size * header.dtype.itemsize
     bar = progress_for(progress, array.nbytes, "compress", PROGRESS_MIN_BYTES)
-    with ContainerWriter(out_path, header) as writer:
-        for start, stop, units in iter_chunks(array, header, chunk_bytes):
-            try:
-                strings = codec.encode_batch(units, **params)
-            except ValueError as error:  # NaN, infinity, or outside int32
-                raise CliError(
-                    f"{in_path}: cannot compress coding units {start} to {stop - 1}: "
-                    f"{one_line(error)}"
-                ) from None
-            writer.write_units(strings)
-            bar.update(stop * unit_bytes, f"{stop}/{header.num_units} units")
-        size = header.nbytes + 4 * header.num_units + writer.payload_bytes + _TRAILER_BYTES
+    remove_stale_temps(out_path)
+    # ContainerWriter writes OUT.tmp-<pid>, fsyncs it and renames it over OUT;
+    # on any error it removes the temporary file.
+    try:
+        with ContainerWriter(out_path, header, fsync=True) as writer:
+            for start, stop, units in iter_chunks(array, header, chunk_bytes, in_path):
+                try:
+                    strings = codec.encode_batch(units, **params)
+                except ValueError as error:  # NaN, infinity, or outside int32
+                    raise CliError(
+                        f"{in_path}: cannot compress coding units {start} to {stop - 1}: "
+                        f"{one_line(error)}"
+                    ) from None
+                writer.write_units(strings)
+                bar.update(stop * unit_bytes, f"{stop}/{header.num_units} units")
+            size = header.nbytes + 4 * header.num_units + writer.payload_bytes + _TRAILER_BYTES
+    except OSError as error:  # reading errors are CliErrors by now: this is the output
+        raise (write_error(out_path, error) or error) from None
+    fsync_dir(out_path)
     bar.close(f"{header.num_units} units")
     return header, size
 
@@ -101,8 +112,9 @@ def decompress_file(
     """Decompresses a container into a .npy file, chunk by chunk.
 
     The container's framing and checksums are checked before anything is
-    decoded; the output is written under a temporary name and renamed into
-    place only when every unit decoded.
+    decoded; the output is written under a temporary name (its disk blocks
+    reserved first, so that a full disk is an error rather than SIGBUS in the
+    memory map), fsynced, and renamed into place only when every unit decoded.
 
     Args:
       in_path: The container.
@@ -115,24 +127,34 @@ def decompress_file(
 
     Raises:
       ContainerError: if the container is corrupt, truncated or foreign.
-      CliError: if a string does not decode.
+      CliError: if a string does not decode, or the output cannot be written
+        (a full disk, a file size limit, a read-only folder).
     """
     with ContainerReader(in_path) as reader:
         header = reader.header
-        tmp_path = f"{out_path}.tmp-{os.getpid()}.npy"
+        remove_stale_temps(out_path)
+        tmp_path = temp_path(out_path, ".npy")
         bar = progress_for(
             progress, header.size * header.dtype.itemsize, "decompress", PROGRESS_MIN_BYTES
         )
         try:
             if header.size == 0:
-                np.save(tmp_path, np.zeros(header.shape, dtype=header.dtype))
+                with open(tmp_path, "wb") as f:
+                    np.save(f, np.zeros(header.shape, dtype=header.dtype))
+                    f.flush()
+                    os.fsync(f.fileno())
             else:
                 _decode_into(reader, in_path, tmp_path, chunk_bytes, bar)
             os.replace(tmp_path, out_path)
-        except BaseException:
-            if os.path.exists(tmp_path):
+        except BaseException as error:  # every way out but a kill removes the temporary file
+            try:
                 os.remove(tmp_path)
+            except OSError:
+                pass
+            if isinstance(error, OSError):
+                raise (write_error(out_path, error) or error) from None
             raise
+        fsync_dir(out_path)
         bar.close(f"{header.num_units} units")
     return header
 
@@ -144,6 +166,7 @@ def _decode_into(
     header = reader.header
     params = header.params.as_kwargs()
     out = np.lib.format.open_memmap(tmp_path, mode="w+", dtype=header.dtype, shape=header.shape)
+    _allocate(tmp_path)
     units = out.reshape(header.num_units, *header.code_shape)
     unit_bytes = header.unit_size * header.dtype.itemsize
     for start, strings in reader.iter_units(units_per_chunk(header, chunk_bytes)):
@@ -157,5 +180,25 @@ def _decode_into(
         units[start:stop] = values
         release_pages(out, start * unit_bytes, stop * unit_bytes)
         bar.update(stop * unit_bytes, f"{stop}/{header.num_units} units")
-    out.flush()
+    out.flush()  # msync: the data reaches the file before the fsync below
     del units, out
+    with open(tmp_path, "rb+") as f:
+        os.fsync(f.fileno())
+
+
+def _allocate(path: str) -> None:
+    """Reserves the disk blocks of the (sparse) file at `path` before it is written.
+
+    The output is written through a memory map; a page that the filesystem
+    cannot store (a full disk) is not an error but SIGBUS, which kills the
+    process. Allocating first turns a full disk into ENOSPC here.
+    """
+    with open(path, "rb+") as f:
+        size = os.fstat(f.fileno()).st_size
+        try:
+            os.posix_fallocate(f.fileno(), 0, size)
+        except OSError as error:
+            # A filesystem without fallocate: glibc writes the blocks itself,
+            # but a few refuse even that; the map is then written unreserved.
+            if error.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+                raise
