@@ -86,6 +86,7 @@ for pair in "${pairs[@]}"; do
   echo "== compat: Python $py, TensorFlow $tf ($venv)"
   if ! python=$(find_python "$py"); then
     rows+=("| $py | $tf | - | - | SKIPPED: no python$py |")
+    echo "${rows[-1]}"
     continue
   fi
   found_any=1
@@ -97,6 +98,7 @@ for pair in "${pairs[@]}"; do
        "pytest>=8" "scikit-build-core>=0.10" "pybind11>=2.12" ninja >>"$log" 2>&1; then
     tail -n 5 "$log"
     rows+=("| $py | $tf | - | - | FAILED: environment (see $log) |")
+    echo "${rows[-1]}"
     failed=1
     continue
   fi
@@ -104,10 +106,11 @@ for pair in "${pairs[@]}"; do
   [ "$clean" = 1 ] && rm -rf "build/compat/$name"
   start=$(date +%s)
   if ! "${nice_cmd[@]}" "$venv/bin/python" -m pip install -q --force-reinstall --no-build-isolation \
-       --no-deps -C build-dir="build/compat/$name" -C cmake.define.LAPLACE_RICE_CUDA=$cuda \
-       . >>"$log" 2>&1; then
+       --no-deps --config-settings=build-dir="build/compat/$name" \
+       --config-settings=cmake.define.LAPLACE_RICE_CUDA=$cuda . >>"$log" 2>&1; then
     tail -n 20 "$log"
     rows+=("| $py | $tf_full | failed after $(($(date +%s) - start)) s | - | FAILED: build (see $log) |")
+    echo "${rows[-1]}"
     failed=1
     continue
   fi
