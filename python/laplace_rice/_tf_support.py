@@ -2,9 +2,10 @@
 
 One place for the range: python/laplace_rice/ops.py checks the running
 TensorFlow against it at import, cc/tf/CMakeLists.txt refuses to build the op
-library for a TensorFlow outside it, and scripts/detect_tf.py (setup.sh, the
-wheel's metadata) reads it too. Those two read this file as text: keep each
-bound on one line as `NAME = (major, minor)`.
+library for a TensorFlow outside it (reading this file with a regex: keep each
+bound on one line as `NAME = (major, minor)`), and scripts/detect_tf.py
+(setup.sh, the binary wheel's requirement) loads it by path, before the
+package is installed: standard library only.
 
 2.16 is the first release with Keras 3; scripts/compat.sh builds and tests
 every release in between (docs/compatibility.md has its last table).
