@@ -57,6 +57,38 @@ def test_mismatched_tensorflow_version_is_a_clear_import_error():
     assert result.returncode == 0, result.stderr
     assert "built against TensorFlow 2.9.0" in result.stdout
     assert "Rebuild" in result.stdout
+    assert "pip install --force-reinstall --no-build-isolation --no-deps" in result.stdout
+    assert "Supported: TensorFlow 2.16 to 2.21." in result.stdout
+
+
+def test_unsupported_running_tensorflow_names_the_range_and_the_rebuild():
+    # A TensorFlow outside the range fails the same way whatever the build:
+    # install a supported one, then rebuild against it.
+    result = _run(
+        """
+        import tensorflow as tf
+        tf.__version__ = "2.15.1"
+        try:
+            import laplace_rice.ops
+        except ImportError as error:
+            print(error)
+        else:
+            raise SystemExit("no ImportError")
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert "supports TensorFlow 2.16 to 2.21, but TensorFlow 2.15.1 is running" in result.stdout
+    assert "--no-build-isolation" in result.stdout
+
+
+def test_supported_range():
+    # ops.py, CMake and scripts/detect_tf.py all read _tf_support.py.
+    from laplace_rice import _tf_support
+
+    assert _tf_support.describe() == "2.16 to 2.21"
+    assert _tf_support.supported("2.16.0") and _tf_support.supported("2.21.0rc1")
+    assert not _tf_support.supported("2.15.1") and not _tf_support.supported("2.22.0")
+    assert not _tf_support.supported("nightly")
 
 
 def test_tensorflow_free_names_stay_tensorflow_free():

@@ -124,8 +124,11 @@ inline void ParallelFor(tensorflow::OpKernelContext* ctx, int64_t total,
                         const std::function<void(int64_t, int64_t)>& fn) {
   if (total <= 0) return;
   auto* pool = ctx->device()->tensorflow_cpu_worker_threads()->workers;
-  using Params = tensorflow::thread::ThreadPool::SchedulingParams;
-  pool->ParallelFor(total, Params::Adaptive(cost_per_item), fn);
+  // The (total, cost_per_unit, fn) overload is what
+  // SchedulingParams::Adaptive(cost) forwards to, and unlike
+  // SchedulingParams (absent in TensorFlow 2.16) it exists in every
+  // supported TensorFlow.
+  pool->ParallelFor(total, cost_per_item, fn);
 }
 
 // Keeps the error of the lowest-numbered failing unit, so that the error a

@@ -13,23 +13,37 @@ import os
 import tensorflow as tf
 from tensorflow.python.ops import control_flow_util
 
-from laplace_rice import _build_info
+from laplace_rice import _build_info, _tf_support
 from laplace_rice.params import CodeParams
 
 _LIBRARY_PATH = os.path.join(os.path.dirname(__file__), "_laplace_rice_ops.so")
 
 
+# Rebuilding is the answer to every version error: the op library is compiled
+# against the TensorFlow in the environment that builds it.
+_REBUILD = (
+    "pip install --force-reinstall --no-build-isolation --no-deps <path to laplace_rice>"
+    " (or bash scripts/setup.sh in its source tree)"
+)
+
+
 def _check_tensorflow_version() -> None:
     built = _build_info.TF_VERSION
     running = tf.__version__
+    if not _tf_support.supported(running):
+        raise ImportError(
+            f"laplace_rice supports TensorFlow {_tf_support.describe()}, but TensorFlow "
+            f"{running} is running. Install a supported TensorFlow (tensorflow-cpu, or "
+            "tensorflow for GPUs), then rebuild laplace_rice against it: " + _REBUILD
+        )
     # Custom ops are ABI-bound to TensorFlow's major.minor release.
-    if built.split(".")[:2] != running.split(".")[:2]:
+    if _tf_support.release(built) != _tf_support.release(running):
         raise ImportError(
             f"laplace_rice's op library was built against TensorFlow {built}, "
             f"but TensorFlow {running} is running. Rebuild it for this "
-            "TensorFlow: pip install --force-reinstall --no-build-isolation "
-            "--no-deps <path to laplace_rice>, or install TensorFlow "
-            f"{'.'.join(built.split('.')[:2])}."
+            f"TensorFlow: {_REBUILD}; or install TensorFlow "
+            f"{'.'.join(built.split('.')[:2])}. Supported: TensorFlow "
+            f"{_tf_support.describe()}."
         )
 
 
