@@ -95,7 +95,7 @@ def time_jax(mib: int, reps: int) -> tuple[str, list[dict]]:
         bytes_ = float(size * n)
         flat = (jax.random.laplace(jax.random.PRNGKey(0), (n,), jnp.float32) * 3).astype(dtype)
         quantize = jax.jit(jnp.round)  # round half to even
-        ms = median_ms(lambda: quantize(flat), jax.block_until_ready, reps)
+        ms = median_ms(lambda q=quantize, x=flat: q(x), jax.block_until_ready, reps)
         out.append(dict(dtype=dtype, op="quantize", layout="flat", ms=ms, bytes=2 * bytes_))
         for name, (units, length) in layouts(n):
             x = flat.reshape(units, length)
@@ -137,7 +137,7 @@ def time_torch(mib: int, reps: int) -> tuple[str, list[dict]]:
         bytes_ = float(size * n)
         gen = torch.Generator(device="cuda").manual_seed(0)
         flat = (torch.randn(n, device="cuda", generator=gen) * 3).to(getattr(torch, dtype))
-        ms = median_event_ms(lambda: torch.round(flat), reps)
+        ms = median_event_ms(lambda x=flat: torch.round(x), reps)
         out.append(dict(dtype=dtype, op="quantize", layout="flat", ms=ms, bytes=2 * bytes_))
         for name, (units, length) in layouts(n):
             x = flat.view(units, length)

@@ -63,9 +63,7 @@ def main() -> int:
         row = dict(
             dtype=dtype, op=op, layout=layout, ours_ms=t["ms"], gbps=gbps, fraction_of_copy=fraction
         )
-        line = (
-            f"{dtype:<9} {op:<13} {layout:<16} {t['ms']:8.3f} {gbps:6.0f} {100 * fraction:5.1f}%"
-        )
+        line = f"{dtype:<9} {op:<13} {layout:<16} {t['ms']:8.3f} {gbps:6.0f} {100 * fraction:5.1f}%"
         for name in names:
             peer_ms = peer_times.get((name, dtype, op, layout))
             row[f"{name}_ms"] = peer_ms
@@ -89,8 +87,7 @@ def main() -> int:
         for what, ok in checks:
             verdicts.append(dict(dtype=row["dtype"], layout=row["layout"], target=what, met=ok))
             print(
-                f"target fused {row['dtype']} {row['layout']}: {what}: "
-                f"{'MET' if ok else 'NOT MET'}"
+                f"target fused {row['dtype']} {row['layout']}: {what}: {'MET' if ok else 'NOT MET'}"
             )
 
     with open(args.out, "w") as f:
