@@ -2,7 +2,7 @@
 # Builds a binary wheel of laplace_rice for the TensorFlow of the running
 # Python (python3, or $PYTHON), into dist/ (or $1):
 #
-#   bash scripts/build_wheel.sh [OUT_DIR]  # -> dist/laplace_rice-1.0.0+tf2.21-cp311-cp311-linux_x86_64.whl
+#   bash scripts/build_wheel.sh [OUT_DIR]  # -> dist/laplace_rice-1.1.0+tf2.21-cp311-cp311-linux_x86_64.whl
 #
 # Run it once per TensorFlow release (in an environment holding that
 # TensorFlow) to get one wheel each. What makes the wheel honest:
