@@ -29,6 +29,11 @@ def test_quick_demo_writes_the_plot_and_a_deterministic_table(tmp_path, capsys):
     # A second run with the same seed gives the same numbers, digit for digit.
     rows = run_demo(quick=True, output=None, stream=io.StringIO())
     assert format_table(rows) == table
+    # Op determinism (process-wide) is the caller's again: left on, it would
+    # make Keras refuse jit_compile=True in later code (tests/test_keras.py).
+    from tensorflow.python.framework import config
+
+    assert not config.is_op_determinism_enabled()
 
     # More l1 (more lambda), fewer bits and a lower PSNR; the real size is
     # measured, not estimated.

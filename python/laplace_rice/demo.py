@@ -19,11 +19,12 @@ Needs the optional dependencies `pip install laplace_rice[demo]`
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TextIO
 
 import numpy as np
@@ -343,7 +344,6 @@ def run_demo(
     import tensorflow as tf
 
     tf.keras.mixed_precision.set_global_policy("float32")
-    tf.config.experimental.enable_op_determinism()
     l1_values = sorted(l1_values or (QUICK_L1 if quick else DEFAULT_L1))
     if any(not (v > 0 and np.isfinite(v)) for v in l1_values):
         raise ValueError(f"l1 values must be positive and finite, got {l1_values}")
@@ -354,30 +354,49 @@ def run_demo(
         raise ValueError(f"rate weights must be positive and finite, got {rate_lambdas}")
     epochs = epochs or (QUICK_EPOCHS if quick else DEFAULT_EPOCHS)
 
-    start = time.perf_counter()
-    train, test, labels = _load_digits(seed)
-    print(
-        f"digits: {len(train)} training and {len(test)} held-out images of 8x8 pixels "
-        f"(17 grey levels: {np.log2(17):.2f} bits/pixel uncompressed); "
-        f"latent 4x4x{LATENT_CHANNELS}, {epochs} epochs per model",
-        file=stream,
-    )
-    rows, reconstructions = [], []
-    runs = [("l1", v) for v in l1_values] + [("rate", v) for v in rate_lambdas]
-    for loss_kind, weight in runs:
-        encoder, decoder, entropy_model = _train(tf, loss_kind, weight, train, epochs, seed, stream)
-        row, reconstruction = _evaluate(
-            tf, encoder, decoder, entropy_model, test, loss_kind, weight
+    with _deterministic_ops(tf):
+        start = time.perf_counter()
+        train, test, labels = _load_digits(seed)
+        print(
+            f"digits: {len(train)} training and {len(test)} held-out images of 8x8 pixels "
+            f"(17 grey levels: {np.log2(17):.2f} bits/pixel uncompressed); "
+            f"latent 4x4x{LATENT_CHANNELS}, {epochs} epochs per model",
+            file=stream,
         )
-        rows.append(row)
-        reconstructions.append(reconstruction)
-    print("", file=stream)
-    print(format_table(rows), file=stream)
-    if output is not None:
-        _plot(output, rows, test, reconstructions, _shown(labels))
-        print(f"\nwrote {output}", file=stream)
-    print(f"done in {time.perf_counter() - start:.1f} s", file=stream)
+        rows, reconstructions = [], []
+        runs = [("l1", v) for v in l1_values] + [("rate", v) for v in rate_lambdas]
+        for loss_kind, weight in runs:
+            encoder, decoder, entropy_model = _train(
+                tf, loss_kind, weight, train, epochs, seed, stream
+            )
+            row, reconstruction = _evaluate(
+                tf, encoder, decoder, entropy_model, test, loss_kind, weight
+            )
+            rows.append(row)
+            reconstructions.append(reconstruction)
+        print("", file=stream)
+        print(format_table(rows), file=stream)
+        if output is not None:
+            _plot(output, rows, test, reconstructions, _shown(labels))
+            print(f"\nwrote {output}", file=stream)
+        print(f"done in {time.perf_counter() - start:.1f} s", file=stream)
     return rows
+
+
+@contextlib.contextmanager
+def _deterministic_ops(tf) -> Iterator[None]:
+    """Deterministic kernels for the run (the same table every run), then the
+    caller's setting back: op determinism is process-wide, and left on it
+    would, for one, make Keras refuse `jit_compile=True` later."""
+    from tensorflow.python.framework import config
+
+    was_deterministic = config.is_op_determinism_enabled()
+    tf.config.experimental.enable_op_determinism()
+    try:
+        yield
+    finally:
+        if not was_deterministic:
+            config.disable_op_determinism()
 
 
 def _require(module: str, package: str) -> None:
