@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import statistics
 import sys
@@ -41,3 +42,14 @@ def entropy_bits(values: np.ndarray) -> float:
 
 def meps(elements: int, seconds: float) -> float:
     return elements / seconds / 1e6
+
+
+def strings_digest(strings: np.ndarray) -> tuple[int, str]:
+    """Total bytes and a SHA-256 over the length-prefixed strings (both sides)."""
+    digest = hashlib.sha256()
+    total = 0
+    for s in strings.reshape(-1):
+        digest.update(len(s).to_bytes(8, "little"))
+        digest.update(s)
+        total += len(s)
+    return total, digest.hexdigest()

@@ -3,7 +3,6 @@ one unit at growing sizes, rate() beside model(x), and the memory check."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import statistics
@@ -12,7 +11,7 @@ import sys
 import time
 
 import numpy as np
-from common import HERE, MI, laplace, log, median_seconds, meps
+from common import HERE, MI, laplace, log, median_seconds, meps, strings_digest
 
 DEFAULTS = dict(run_length_code=-1, magnitude_code=0, use_run_length_for_non_zeros=False)
 WORKLOADS = [
@@ -21,17 +20,6 @@ WORKLOADS = [
     ("B", (4_194_304,), 1, "1 unit x 4,194,304"),
     ("C", (16, 64, 64, 192), 3, "[16,64,64,192] rank 3"),
 ]
-
-
-def strings_digest(strings: np.ndarray) -> tuple[int, str]:
-    """Total bytes and a SHA-256 over the length-prefixed strings (as the worker)."""
-    digest = hashlib.sha256()
-    total = 0
-    for s in strings.reshape(-1):
-        digest.update(len(s).to_bytes(8, "little"))
-        digest.update(s)
-        total += len(s)
-    return total, digest.hexdigest()
 
 
 def params_label(params: dict) -> str:
