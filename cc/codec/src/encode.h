@@ -171,8 +171,13 @@ struct CodeWriter {
       runs.WriteLong(writer, r);
     }
   }
-  // Two values a Write where both codes are in the table.
-  void NonZeros(const int32_t* x, size_t n) {
+  // A run of up to four values in one Write where their codes are in the
+  // table and fit: four are read (`readable` >= n of them exist) and those
+  // past `n` written with no bits, so that a short run (most runs at narrow
+  // scales) takes no loop, whose exit a varying length mispredicts. Longer
+  // runs go two values a Write.
+  void NonZeros(const int32_t* x, size_t n, size_t readable) {
+    if (n <= 4 && readable >= 4 && WriteUpToFour(x, n)) return;
     size_t i = 0;
     for (; i + 2 <= n; i += 2) {
       const uint32_t first = ValueIndex(x[i]);
@@ -191,6 +196,25 @@ struct CodeWriter {
       NonZero(x[i + 1]);
     }
     if (i < n) NonZero(x[i]);
+  }
+  // Writes x[0, n), n <= 4, unless a code is not in the table or they do
+  // not fit in one Write; returns whether it did.
+  bool WriteUpToFour(const int32_t* x, size_t n) {
+    uint64_t pattern = 0;
+    uint64_t length = 0;
+    bool fits = true;
+    for (size_t k = 0; k < 4; ++k) {
+      const bool in_run = k < n;
+      const uint32_t index = ValueIndex(x[k]);
+      fits &= index < kValueTableSize || !in_run;
+      const uint64_t keep = 0 - static_cast<uint64_t>(in_run);
+      const uint32_t at = index & (kValueTableSize - 1);
+      pattern |= (table.value_patterns[at] & keep) << (length & 63);
+      length += table.value_lengths[at] & keep;
+    }
+    if (LAPLACE_RICE_UNLIKELY(!fits || length > kMaxWriteBits)) return false;
+    writer.Write(pattern, length);
+    return true;
   }
   void NonZero(int32_t x) {
     const uint32_t index = ValueIndex(x);
