@@ -251,13 +251,24 @@ class NpyReader:
         self, columns: np.ndarray, targets: np.ndarray, picks: np.ndarray, gathered: np.ndarray
     ) -> None:
         """Columns `columns` (ascending, close together) of every row into
-        `gathered[targets]`."""
+        `gathered[targets]`, a block of rows at a time (so that each unit's
+        row of `gathered` is written a block's worth of values at once)."""
         npy, header = self._npy, self._header
         item, rows, width = npy.dtype.itemsize, header.unit_size, header.num_units
         first, last = int(columns[0]), int(columns[-1])
         stretch = last - first + 1
-        wanted = columns - first
+        wanted = None if len(columns) == stretch else columns - first  # None: all
+        begin = int(targets[0])
+        in_order = bool(np.all(targets == np.arange(begin, begin + len(targets))))
         units = picks[np.sort(targets)]  # for the error message
+
+        def scatter(block: np.ndarray, row: int) -> None:
+            values = (block if wanted is None else block[:, wanted]).T
+            if in_order:
+                gathered[begin : begin + len(targets), row : row + len(block)] = values
+            else:
+                gathered[targets, row : row + len(block)] = values
+
         if (width - stretch) * item <= _COALESCE_BYTES:
             # Row c's stretch ends close to row c + 1's: one call reads the
             # stretches of many rows and what lies between them.
@@ -267,16 +278,21 @@ class NpyReader:
                 span = np.empty((count - 1) * width + stretch, dtype=npy.dtype)
                 position = npy.offset + (row * width + first) * item
                 self._pread(span.view(np.uint8), position, units)
-                block = np.lib.stride_tricks.as_strided(
-                    span, shape=(count, stretch), strides=(width * item, item), writeable=False
+                scatter(
+                    np.lib.stride_tricks.as_strided(
+                        span, shape=(count, stretch), strides=(width * item, item)
+                    ),
+                    row,
                 )
-                gathered[targets, row : row + count] = block[:, wanted].T
         else:
-            span = np.empty(stretch, dtype=npy.dtype)
-            for row in range(rows):
-                position = npy.offset + (row * width + first) * item
-                self._pread(span.view(np.uint8), position, units)
-                gathered[targets, row] = span[wanted]
+            per_block = max(1, min(rows, _SPAN_BYTES // (stretch * item)))
+            block = np.empty((per_block, stretch), dtype=npy.dtype)
+            for row in range(0, rows, per_block):
+                count = min(per_block, rows - row)
+                for i in range(count):
+                    position = npy.offset + ((row + i) * width + first) * item
+                    self._pread(block[i].view(np.uint8), position, units)
+                scatter(block[:count], row)
 
     # ----------------------------------------------------------------- reads
 
