@@ -127,21 +127,26 @@ inline void RunBackwards(size_t n, const std::function<void(size_t)>& task) {
   for (size_t i = n; i > 0; --i) task(i - 1);
 }
 
-// Each task on a thread of its own (task 0 on the caller's), all released
-// at once by a spin barrier so that the parts really run concurrently:
-// under ASan this catches parts that touch each other's memory, and parts
-// that need a lookup table no one has built yet race to build it.
+// The tasks on up to kMaxThreads threads (task i on thread i % kMaxThreads,
+// thread 0 the caller's), all released at once by a spin barrier so that
+// parts really run concurrently: under ASan this catches parts that touch
+// each other's memory, and parts that need a lookup table no one has built
+// yet race to build it. More threads would only cost time: starting one
+// under ASan takes longer than coding a small part.
+inline constexpr size_t kMaxThreads = 4;
+
 inline void RunOnThreads(size_t n, const std::function<void(size_t)>& task) {
+  const size_t count = n < kMaxThreads ? n : kMaxThreads;
   std::atomic<size_t> arrived{0};
-  const auto start = [&](size_t i) {
+  const auto start = [&](size_t t) {
     arrived.fetch_add(1);
-    while (arrived.load() < n) std::this_thread::yield();
-    task(i);
+    while (arrived.load() < count) std::this_thread::yield();
+    for (size_t i = t; i < n; i += count) task(i);
   };
   std::vector<std::thread> threads;
-  threads.reserve(n);
-  for (size_t i = 1; i < n; ++i) threads.emplace_back(start, i);
-  if (n > 0) start(0);
+  threads.reserve(count);
+  for (size_t t = 1; t < count; ++t) threads.emplace_back(start, t);
+  if (count > 0) start(0);
   for (std::thread& thread : threads) thread.join();
 }
 
