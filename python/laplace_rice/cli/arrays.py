@@ -224,6 +224,7 @@ class NpyReader:
     # --------------------------------------------------------- Fortran order
 
     def _read_columns(self, picks: np.ndarray) -> np.ndarray:
+        """Units `picks` of a Fortran-ordered file, gathered and in C order."""
         header, npy = self._header, self._npy
         n, rows = len(picks), header.unit_size
         item = npy.dtype.itemsize
