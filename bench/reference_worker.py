@@ -13,7 +13,6 @@ round trip) with one JSON line.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -23,20 +22,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from common import strings_digest  # noqa: E402
 from tensorflow_compression.python.entropy_models.laplace import (  # noqa: E402
     LaplaceEntropyModel,
 )
-
-
-def strings_digest(strings: np.ndarray) -> tuple[int, str]:
-    """Total bytes and a SHA-256 over the length-prefixed strings (as run.py)."""
-    digest = hashlib.sha256()
-    total = 0
-    for s in strings.reshape(-1):
-        digest.update(len(s).to_bytes(8, "little"))
-        digest.update(s)
-        total += len(s)
-    return total, digest.hexdigest()
 
 
 class Case:

@@ -1,18 +1,27 @@
 """A trainable rate: the exact code length forward, a smooth surrogate backward.
 
-`LaplaceEntropyModel.rate()` is built from the two functions here:
+`LaplaceEntropyModel.rate()` is built from the functions here:
 
-- `exact_bits`: the size `compress()` writes, per coding unit, byte padding
-  included, in plain TensorFlow ops (no custom kernel), so that it runs where
-  the `LaplaceRiceBits` kernel does not: under XLA (`jit_compile=True`) and on
-  any device.
+- `exact_bits`: the size `compress()` writes, per coding unit, in plain
+  TensorFlow ops, for where the `LaplaceRiceBits` kernel cannot run: under
+  XLA (`jit_compile=True`) and on any device.
 - `rate_surrogate`: a smooth function of the continuous bottleneck that
   approximates the code length under the same three code parameters (zero
-  runs, runs of non-zeros, signs and magnitudes all priced). Its gradient is
-  the gradient `rate()` passes back. docs/rate.md gives the formula.
+  runs, runs of non-zeros, signs and magnitudes all priced); docs/rate.md
+  gives the formula.
+- `surrogate_gradient`: the surrogate's gradient, written out; it is the
+  gradient `rate()` passes back.
 
-Neither needs the op library; both take the code parameters as
-`LaplaceEntropyModel` does (checked by `CodeParams`).
+None of them needs the op library. All three take the same arguments:
+
+  bottleneck: A tensor with at least `coding_rank` dimensions, of known rank;
+    floating point (`exact_bits` takes integers too).
+  coding_rank: Number of innermost dimensions that form a coding unit.
+  run_length_code, magnitude_code, use_run_length_for_non_zeros: The code
+    parameters, as `LaplaceEntropyModel` takes them (checked by `CodeParams`).
+
+The surrogate and its gradient are computed in float32, or in float64 for a
+float64 bottleneck.
 """
 
 from __future__ import annotations
@@ -68,20 +77,12 @@ def exact_bits(
 ) -> tf.Tensor:
     """The exact size of `compress()`'s strings, in plain TensorFlow ops.
 
-    Equal to `LaplaceEntropyModel.bits()` (byte padding included): the
-    bottleneck is rounded half to even, and the bit format of docs/FORMAT.md
-    is counted code by code, vectorized over the whole batch (run lengths by
-    a segment sum over run indices). Unlike `bits()` it compiles with XLA and
-    runs on any device; unlike `bits()` it does not check its input: NaN,
-    infinite values or values that round outside int32 give meaningless counts.
-
-    Args:
-      bottleneck: A float or integer tensor with at least `coding_rank`
-        dimensions (of known rank).
-      coding_rank: Number of innermost dimensions that form a coding unit.
-      run_length_code: As `LaplaceEntropyModel`.
-      magnitude_code: As `LaplaceEntropyModel`.
-      use_run_length_for_non_zeros: As `LaplaceEntropyModel`.
+    Equal to `LaplaceEntropyModel.bits()`: the bottleneck is rounded half to
+    even, and the bit format of docs/FORMAT.md is counted code by code,
+    vectorized over the whole batch (run lengths by a segment sum over run
+    indices). Unlike `bits()` it does not check its input: NaN, infinite
+    values or values that round outside int32 give meaningless counts.
+    Arguments: see the module docstring.
 
     Returns:
       An int64 tensor: the bottleneck's shape without the `coding_rank`
@@ -174,24 +175,16 @@ def rate_surrogate(
 ) -> tf.Tensor:
     """A smooth estimate of the code length per coding unit, in bits.
 
-    A differentiable function of the continuous (unquantized) bottleneck; the
-    gradient `LaplaceEntropyModel.rate()` passes back. Each element is
-    non-zero with a soft weight `p = smoothstep(|y|)` (0 at 0, 1/2 at the
-    rounding threshold 1/2, 1 from 1 on); signs and magnitudes are priced per
-    soft non-zero, and the run lengths as if the unit's soft runs were all of
-    their mean length (docs/rate.md has the formula). Byte padding is not
-    modelled. Computed in float32 (float64 for a float64 bottleneck).
-
-    Args:
-      bottleneck: A float tensor with at least `coding_rank` dimensions.
-      coding_rank: Number of innermost dimensions that form a coding unit.
-      run_length_code: As `LaplaceEntropyModel`.
-      magnitude_code: As `LaplaceEntropyModel`.
-      use_run_length_for_non_zeros: As `LaplaceEntropyModel`.
+    A differentiable function of the continuous (unquantized) bottleneck.
+    Each element is non-zero with a soft weight `p = smoothstep(|y|)` (0 at
+    0, 1/2 at the rounding threshold 1/2, 1 from 1 on); signs and magnitudes
+    are priced per soft non-zero, and the run lengths as if the unit's soft
+    runs were all of their mean length. Byte padding is not modelled.
+    Arguments: see the module docstring.
 
     Returns:
-      A float32 (float64) tensor of the bottleneck's shape without the
-      `coding_rank` innermost dimensions.
+      A tensor of the bottleneck's shape without the `coding_rank` innermost
+      dimensions.
     """
     params = CodeParams(run_length_code, magnitude_code, use_run_length_for_non_zeros)
     x = tf.convert_to_tensor(bottleneck)
@@ -247,18 +240,10 @@ def surrogate_gradient(
     autodiff of `rate_surrogate`, in about half the element-wise work: the
     per-unit sums enter through a handful of per-unit scalars, so the
     backward pass is a few fused element-wise ops instead of the reverse of
-    every op of the surrogate. `LaplaceEntropyModel.rate()` uses it.
-
-    Args:
-      bottleneck: A float tensor with at least `coding_rank` dimensions.
-      coding_rank: Number of innermost dimensions that form a coding unit.
-      run_length_code: As `LaplaceEntropyModel`.
-      magnitude_code: As `LaplaceEntropyModel`.
-      use_run_length_for_non_zeros: As `LaplaceEntropyModel`.
+    every op of the surrogate. Arguments: see the module docstring.
 
     Returns:
-      A float32 (float64 for a float64 bottleneck) tensor of the bottleneck's
-      shape.
+      A tensor of the bottleneck's shape.
     """
     params = CodeParams(run_length_code, magnitude_code, use_run_length_for_non_zeros)
     x = tf.convert_to_tensor(bottleneck)

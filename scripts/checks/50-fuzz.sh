@@ -9,16 +9,11 @@ cd "$(dirname "$0")/../.."
 seconds=${LAPLACE_RICE_FUZZ_SECONDS:-60}
 build=build/fuzz
 
-if ! command -v clang++ >/dev/null || ! clang++ -fsanitize=fuzzer -x c++ -o /dev/null - \
-    <<<'extern "C" int LLVMFuzzerTestOneInput(const char*, unsigned long) { return 0; }' \
-    2>/dev/null; then
-  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang
-  else
-    echo "50-fuzz: clang with libFuzzer is missing (apt-get install clang)" >&2
-    exit 1
-  fi
-fi
+. scripts/lib/clang.sh
+ensure_clang fuzzer || {
+  echo "50-fuzz: clang with libFuzzer is missing (apt-get install clang)" >&2
+  exit 1
+}
 
 start=$(date +%s)
 cmake -C tests/fuzz/sanitize.cmake -S . -B "$build" -G Ninja >/dev/null

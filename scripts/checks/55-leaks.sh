@@ -17,14 +17,11 @@ cd "$(dirname "$0")/../.."
 build=build/fuzz
 start=$(date +%s)
 
-if ! command -v clang++ >/dev/null; then
-  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang
-  else
-    echo "SKIPPED: clang is missing (apt-get install clang)"
-    exit 77
-  fi
-fi
+. scripts/lib/clang.sh
+ensure_clang || {
+  echo "SKIPPED: clang is missing (apt-get install clang)"
+  exit 77
+}
 # The interpreter itself, not a shim script (pyenv's is bash: LD_PRELOAD
 # would instrument bash instead).
 python=$(python3 -c 'import sys; print(sys.executable)')

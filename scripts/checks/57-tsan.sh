@@ -7,14 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=build/tsan
 start=$(date +%s)
-if ! command -v clang++ >/dev/null; then
-  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang
-  else
-    echo "SKIPPED: clang is missing (apt-get install clang)"
-    exit 77
-  fi
-fi
+. scripts/lib/clang.sh
+ensure_clang || {
+  echo "SKIPPED: clang is missing (apt-get install clang)"
+  exit 77
+}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

@@ -5,6 +5,7 @@
 #define LAPLACE_RICE_CODEC_SRC_DECODE_TABLES_H_
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 #include "codes.h"
@@ -25,6 +26,10 @@ inline constexpr int kPairTableBits = 12;
 inline constexpr int kPairTableElements = 8;
 
 inline constexpr uint64_t kPairTableMask = (uint64_t{1} << kPairTableBits) - 1;
+
+// Elements a run of lookups must give for the table to keep being tried
+// first (fewer: the decoder waits longer before the next try).
+inline constexpr size_t kTableWorth = 2 * kPairTableElements;
 
 // Puts the value (sign bit `positive`, magnitude <= 127) into byte `slot` of
 // a table entry's packed int8 values.

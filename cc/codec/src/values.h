@@ -44,19 +44,13 @@ bool RoundsToInt32(Float x) {
 // Rounds half to even (the default rounding mode, as tf.round). The SSE2
 // conversion returns INT32_MIN for NaN and out-of-range values, which marks
 // the value suspect; a real INT32_MIN is cleared by Check().
-inline int32_t RoundToInt32(float x, uint32_t& suspect) {
+template <typename Float>
+inline int32_t RoundToInt32(Float x, uint32_t& suspect) {
+  static_assert(std::is_same_v<Float, float> || std::is_same_v<Float, double>);
 #if defined(__SSE2__)
-  const int32_t r = _mm_cvtss_si32(_mm_set_ss(x));
-#else
-  const int32_t r = RoundsToInt32(x) ? static_cast<int32_t>(std::nearbyint(x))
-                                     : std::numeric_limits<int32_t>::min();
-#endif
-  suspect |= r == std::numeric_limits<int32_t>::min();
-  return r;
-}
-inline int32_t RoundToInt32(double x, uint32_t& suspect) {
-#if defined(__SSE2__)
-  const int32_t r = _mm_cvtsd_si32(_mm_set_sd(x));
+  const int32_t r = std::is_same_v<Float, float>
+                        ? _mm_cvtss_si32(_mm_set_ss(static_cast<float>(x)))
+                        : _mm_cvtsd_si32(_mm_set_sd(static_cast<double>(x)));
 #else
   const int32_t r = RoundsToInt32(x) ? static_cast<int32_t>(std::nearbyint(x))
                                      : std::numeric_limits<int32_t>::min();

@@ -14,7 +14,15 @@
 //     thread takes whole vectors, several loads in flight, and sums each unit
 //     in the short-unit kernel's butterfly order (the same bits).
 // Every reduction has a fixed order, so results are deterministic.
+// The kernels: range_kernels.cuh (quantize, long and short units) and
+// tiny_units.cuh; the launch plan and typed launchers: kernels_impl.cuh.
+#include <algorithm>
+
+// __half, __nv_bfloat16 and their Traits, which Dispatch and l1's conversion
+// name directly.
+#include "half_traits.cuh"
 #include "kernels_impl.cuh"
+#include "laplace_rice/cuda_kernels.h"
 
 namespace laplace_rice {
 namespace cuda {

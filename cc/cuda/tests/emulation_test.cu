@@ -1,7 +1,7 @@
 // Runs the CUDA kernels' per-thread code on the host, thread by thread, and
 // checks the results against the sequential loops of cc/math
 // (<laplace_rice/math.h>, what the CPU kernels run). No GPU needed: it covers
-// the launch plan, the chunk / group / vector indexing of kernels_impl.cuh and
+// the launch plan, the chunk / group / vector indexing of cc/cuda/src and
 // its 16-bit conversions (CUDA intrinsics there, Eigen-like here). Not
 // covered (device-only): the shuffles and shared memory of the cross-thread
 // sums, which bench/gpu/harness.cu checks on a GPU.

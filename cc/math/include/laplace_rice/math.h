@@ -57,16 +57,14 @@ struct Traits {
 // Round half to even (tf.round). On the host nearbyint, which with SSE4.1
 // is one roundss; on the device rint. Both round in the current rounding
 // mode, which is to-nearest-even by default: the same values.
-LAPLACE_RICE_HOST_DEVICE inline float RoundHalfEven(float v) {
+template <typename Float>
+LAPLACE_RICE_HOST_DEVICE inline Float RoundHalfEven(Float v) {
 #ifdef __CUDA_ARCH__
-  return rintf(v);
-#else
-  return std::nearbyint(v);
-#endif
-}
-LAPLACE_RICE_HOST_DEVICE inline double RoundHalfEven(double v) {
-#ifdef __CUDA_ARCH__
-  return rint(v);
+  if constexpr (std::is_same<Float, float>::value) {
+    return rintf(v);
+  } else {
+    return rint(v);
+  }
 #else
   return std::nearbyint(v);
 #endif
