@@ -186,7 +186,7 @@ def encode_then_truncate(units, **kwargs):
     return encode(units, **kwargs)
 
 codec.encode_batch = encode_then_truncate
-sys.exit(main(["compress", path, out, "--chunk-bytes", "65536"]))
+sys.exit(main(["compress", path, out, "--chunk-bytes", "65536", *sys.argv[3:]]))
 """
 
 
@@ -201,6 +201,63 @@ def test_input_truncated_while_it_is_read(files, tmp_path):
         timeout=120,
     )
     _expect_one_line_error(result, "truncated while it was read")
+    assert not out.exists()
+    assert _temps(tmp_path) == []
+
+
+@pytest.mark.parametrize("coding_rank", [1, 2])
+def test_fortran_input_truncated_while_it_is_read(tmp_path, coding_rank):
+    """A Fortran-ordered input was read through its memory map: SIGBUS (status -7)
+    once the file lost its second half. Coding rank 2 has each unit transposed."""
+    src, out = tmp_path / "f.npy", tmp_path / "f.lrc"
+    np.save(src, np.asfortranarray(_laplace((64, 64, 64))))  # 1 MiB
+    result = subprocess.run(
+        [sys.executable, "-c", _TRUNCATE_WHILE_READING, str(src), str(out),
+         "--coding-rank", str(coding_rank)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+    _expect_one_line_error(result, "truncated while it was read")
+    assert not out.exists()
+    assert _temps(tmp_path) == []
+
+
+_TRUNCATE_BEFORE_SAMPLING = """
+import os, sys
+from laplace_rice.cli import arrays, main
+
+path, argv = sys.argv[1], sys.argv[2:]
+load = arrays.load_npy
+
+def load_then_truncate(name):
+    # The header is read (and, before, the file mapped); the data is not yet.
+    npy = load(name)
+    os.truncate(path, os.path.getsize(path) // 2)
+    return npy
+
+arrays.load_npy = load_then_truncate
+sys.exit(main(argv))
+"""
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("command", ["tune", "--auto"])
+def test_input_truncated_before_tune_or_auto_samples_it(tmp_path, command, order):
+    """`tune` and `compress --auto` sampled the input through its memory map:
+    SIGBUS (status -7) when the file had lost its second half."""
+    src, out = tmp_path / "a.npy", tmp_path / "a.lrc"
+    array = _laplace((256, 1024))
+    np.save(src, np.asfortranarray(array) if order == "F" else array)
+    argv = ["tune", str(src)] if command == "tune" else ["compress", str(src), str(out), "--auto"]
+    result = subprocess.run(
+        [sys.executable, "-c", _TRUNCATE_BEFORE_SAMPLING, str(src), *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    _expect_one_line_error(result, "truncated while it was read")
+    assert result.stdout == ""
     assert not out.exists()
     assert _temps(tmp_path) == []
 

@@ -16,7 +16,8 @@ Coding runs on `laplace_rice.codec` (the same strings as the TensorFlow ops);
 only `demo` imports TensorFlow, so the other commands start in a fraction of
 a second.
 
-Modules, one job each: `arrays` (.npy memory mapping, chunks, samples),
+Modules, one job each: `arrays` (.npy headers, units read with plain reads:
+chunks, samples),
 `pipelines` (compress/decompress a file), `outputs` (temporary names, fsync,
 atomic rename, removing the temporary files of killed runs), `commands` (one
 function per subcommand), `app` (the argument parser and `main`), `errors`

@@ -35,10 +35,9 @@ def compress(args: argparse.Namespace) -> int:
             raise CliError(
                 f"--auto picks the code parameters; do not also give {next(iter(given))}"
             )
-        array = arrays.load_npy(args.input)
-        suggestion, _ = _suggest(array, _header(array, args.coding_rank))
+        npy = arrays.load_npy(args.input)
+        suggestion, _ = _suggest(npy, _header(npy, args.coding_rank))
         params = CodeParams(**suggestion.as_kwargs())
-        del array
     else:
         params = CodeParams(**given)
     start = time.perf_counter()
@@ -103,9 +102,9 @@ def info(args: argparse.Namespace) -> int:
 
 def tune(args: argparse.Namespace) -> int:
     """`laplace-rice tune IN.npy`: suggested parameters against the defaults."""
-    array = arrays.load_npy(args.input)
-    header = _header(array, args.coding_rank)
-    suggestion, sample = _suggest(array, header)
+    npy = arrays.load_npy(args.input)
+    header = _header(npy, args.coding_rank)
+    suggestion, sample = _suggest(npy, header)
     default_bits = _bits_per_element(sample, CodeParams())
     print(f"sample: {sample.shape[0]} of {header.num_units} coding units, {sample.size} elements")
     print(f"suggested: {_flags(CodeParams(**suggestion.as_kwargs()))}")
@@ -130,20 +129,21 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _header(array: np.ndarray, coding_rank: int | None) -> Header:
-    rank = arrays.default_coding_rank(array.ndim) if coding_rank is None else coding_rank
-    return Header(array.dtype, array.shape, rank)
+def _header(npy: arrays.NpyFile, coding_rank: int | None) -> Header:
+    rank = arrays.default_coding_rank(npy.ndim) if coding_rank is None else coding_rank
+    return Header(npy.dtype, npy.shape, rank)
 
 
-def _suggest(array: np.ndarray, header: Header) -> tuple[CodeParamsSuggestion, np.ndarray]:
-    """Calls `laplace_rice.tuning.suggest_code_params` on a sample of the array."""
+def _suggest(npy: arrays.NpyFile, header: Header) -> tuple[CodeParamsSuggestion, np.ndarray]:
+    """Calls `laplace_rice.tuning.suggest_code_params` on a sample of the array
+    (read with plain reads, as compress reads it)."""
     try:
         from laplace_rice.tuning import suggest_code_params
     except ImportError as error:
         raise CliError(
             f"parameter tuning is not available in this build ({one_line(error)})"
         ) from None
-    sample = arrays.sample_units(array, header)
+    sample = arrays.sample_units(npy, header)
     return suggest_code_params(sample), sample
 
 

@@ -46,7 +46,7 @@ def compress_file(
     strings are those of `LaplaceEntropyModel.compress()` (the same codec).
 
     Args:
-      in_path: The .npy file (memory-mapped, so it may exceed RAM).
+      in_path: The .npy file (read a chunk at a time, so it may exceed RAM).
       out_path: The container to write.
       coding_rank: Innermost dimensions per coding unit; `None` picks
         `default_coding_rank(ndim)`.
@@ -66,12 +66,12 @@ def compress_file(
       ContainerError: if the array or the parameters cannot be stored in a
         container.
     """
-    array = load_npy(in_path)
+    npy = load_npy(in_path)
     if coding_rank is None:
-        coding_rank = default_coding_rank(array.ndim)
+        coding_rank = default_coding_rank(npy.ndim)
     header = Header(
-        dtype=array.dtype,
-        shape=array.shape,
+        dtype=npy.dtype,
+        shape=npy.shape,
         coding_rank=coding_rank,
         run_length_code=run_length_code,
         magnitude_code=magnitude_code,
@@ -79,13 +79,13 @@ def compress_file(
     )
     params = header.params.as_kwargs()
     unit_bytes = header.unit_size * header.dtype.itemsize
-    bar = progress_for(progress, array.nbytes, "compress", PROGRESS_MIN_BYTES)
+    bar = progress_for(progress, npy.nbytes, "compress", PROGRESS_MIN_BYTES)
     remove_stale_temps(out_path)
     # ContainerWriter writes OUT.tmp-<pid>, fsyncs it and renames it over OUT;
     # on any error it removes the temporary file.
     try:
         with ContainerWriter(out_path, header, fsync=True) as writer:
-            for start, stop, units in iter_chunks(array, header, chunk_bytes, in_path):
+            for start, stop, units in iter_chunks(npy, header, chunk_bytes):
                 try:
                     strings = codec.encode_batch(units, **params)
                 except ValueError as error:  # NaN, infinity, or outside int32
