@@ -110,16 +110,6 @@ EntryPoints<T> AbiV1() {
   return e;
 }
 
-// Inputs that would reach a codec bug already found and reported, but not
-// yet fixed (tests/fuzz/README.md, "Open findings"), are steered around it,
-// so that a campaign is not stopped by it at once; with
-// LAPLACE_RICE_FUZZ_OPEN_FINDINGS set in the environment they are not, and
-// the inputs in open_findings/<target>/ reproduce the bugs.
-inline bool ReachOpenFindings() {
-  static const bool reach = std::getenv("LAPLACE_RICE_FUZZ_OPEN_FINDINGS") != nullptr;
-  return reach;
-}
-
 // Runners of the parallel API's tasks (codec.h, ParallelRunner).
 
 // One by one, last first, so that any dependence on task order shows.

@@ -21,7 +21,7 @@
 //              (refused), 3 an allocator that returns null (refused)
 //              bits 4-5: EncodeToBuffer's max_bytes: 0 the string's size,
 //              1 one byte less (does not fit), 2 zero, 3 unbounded (see
-//              CheckPolicy for the open findings these reach)
+//              CheckPolicy)
 //              bits 6-7: 3: byte 5 may make a large unit (below), which
 //              gets the policy's checks and Decode only (LargeRoundTrip)
 //   byte 5     (bit 6 only) a longer unit from the values: bits 0-3: each
@@ -271,37 +271,20 @@ std::string CheckPolicy(const EntryPoints<T>& api, const std::vector<T>& values,
   *written = !refused;
   if (large) return unit;
 
-  // EncodeToBuffer, in a buffer reused from earlier inputs when asked.
-  // Three open findings in the growing writer (cc/codec/src/bit_io.h,
-  // BitWriter::Grow, StoreTail and Finish; README.md, "Open findings") are
-  // steered around unless ReachOpenFindings():
-  // - a max_bytes within 8 of SIZE_MAX wraps the growth limit max_bytes + 8
-  //   to under 8 bytes and the writer overruns its heap buffer (ASan:
-  //   heap-buffer-overflow): 2^40 stands for "unbounded";
-  // - Finish() grows the buffer (doubling it) whenever the string ends
-  //   inside a byte, room or not, up to max_bytes + 8: a kept buffer with a
-  //   large max_bytes doubles on every such input (out of memory after
-  //   about 25): the unbounded case gets a buffer of its own;
-  // - max_bytes 0 on a buffer that has never held memory makes the writer
-  //   compute a null pointer minus 1 (UBSan; nothing is accessed through
-  //   it): zero goes to the kept buffer, which holds memory.
-  const bool steer = !laplace_rice_fuzz::ReachOpenFindings();
+  // EncodeToBuffer, in a buffer reused from earlier inputs when asked, with
+  // bounds that once broke the growing writer (regressions/roundtrip_fuzzer,
+  // encode-to-buffer-*): SIZE_MAX (its growth limit wrapped), a large bound
+  // on a kept buffer (it doubled on every call), 0 on a fresh buffer (null
+  // pointer arithmetic).
   laplace_rice::EncodeBuffer own;
   size_t max_bytes = size;
-  bool kept = o.policy.kept_scratch;
+  const bool kept = o.policy.kept_scratch;
   switch (o.policy.buffer_size) {
     case 1: max_bytes = size == 0 ? 0 : size - 1; break;
     case 2: max_bytes = 0; break;
-    case 3:
-      // Unbounded in effect; SIZE_MAX itself only with a buffer of its own
-      // (the wrap), the kept buffer (the doubling) only when asked.
-      max_bytes = size_t{1} << 40;
-      if (!steer && !kept) max_bytes = std::numeric_limits<size_t>::max();
-      kept = kept && !steer;
-      break;
+    case 3: max_bytes = std::numeric_limits<size_t>::max(); break;
     default: break;
   }
-  if (steer && max_bytes == 0) kept = true;
   laplace_rice::EncodeBuffer& buffer = kept ? KeptBuffer() : own;
   bool fits = false;
   FUZZ_CHECK(api.encode_to_buffer(values.data(), values.size(), p, max_bytes, &buffer, &fits)

@@ -107,10 +107,10 @@ class BitWriter {
     const int whole_bytes = pending_count_ >> 3;
     if (LAPLACE_RICE_LIKELY(room_end_ - next_ >= 8)) {
       StoreBytes(next_, pending_, 8);
+      next_ += whole_bytes;
     } else {
       StoreTail(whole_bytes);
     }
-    next_ += whole_bytes;
     pending_count_ &= 7;
     // At most 7 + 56 = 63 bits were pending, so the shift stays below 64.
     pending_ >>= whole_bytes * 8;
@@ -132,10 +132,7 @@ class BitWriter {
   // bits written did not fill the buffer exactly (a growing writer: if they
   // took more than its max_size bytes).
   bool Finish() {
-    if (pending_count_ > 0) {
-      StoreTail(1);
-      ++next_;
-    }
+    if (pending_count_ > 0) StoreTail(1);
     if (overflowed_) return false;
     return grow_ != nullptr ? BytesWritten() <= max_size_ : next_ == end_;
   }
@@ -152,21 +149,22 @@ class BitWriter {
   }
 
  private:
-  // Stores as many bytes of `pending_` as fit before `end_` (at least
-  // `needed` of them must fit, or the writer records an overflow).
+  // Stores as many bytes of `pending_` as fit before `room_end_` and moves
+  // `needed` bytes on; where fewer than `needed` fit (after growing, for a
+  // growing writer) it records an overflow and stops at `room_end_`.
   void StoreTail(int needed) {
-    if (grow_ != nullptr && Grow()) {
-      StoreBytes(next_, pending_, 8);
-      return;
-    }
-    const ptrdiff_t room = room_end_ - next_;
-    if (room < needed) overflowed_ = true;
+    ptrdiff_t room = room_end_ - next_;
+    if (room < 8 && grow_ != nullptr && Grow()) room = room_end_ - next_;
     if (room > 0) {
       const size_t n = room < 8 ? static_cast<size_t>(room) : 8;
       StoreBytes(next_, pending_, n);
     }
-    // Keep next_ <= room_end_ after the caller's +=.
-    if (room < needed) next_ = room_end_ - needed;
+    if (room < needed) {
+      overflowed_ = true;
+      next_ = room_end_;
+      return;
+    }
+    next_ += needed;
   }
 
   // Makes room for an 8-byte store at next_ (doubling, so that a string
@@ -175,7 +173,7 @@ class BitWriter {
   bool Grow() {
     const size_t used = static_cast<size_t>(next_ - grow_->data());
     if (used >= max_size_ || overflowed_) return false;
-    const size_t limit = max_size_ + 8;
+    const size_t limit = max_size_ > SIZE_MAX - 8 ? SIZE_MAX : max_size_ + 8;
     const size_t wanted = std::max<size_t>(2 * grow_->size(), used + 4096);
     grow_->resize(std::min(wanted, limit));
     next_ = grow_->data() + used;

@@ -515,6 +515,34 @@ TEST(CodecTest, EncodeToBufferMatchesEncode) {
             ErrorCode::kInvalidArgument);
 }
 
+// Bounds at the edges of size_t, on fresh and reused buffers. Each case
+// once broke the growing writer: SIZE_MAX wrapped its growth limit (a heap
+// overflow), a reused buffer with a large bound doubled on every call (out
+// of memory after about 25), 0 on a fresh buffer did null pointer arithmetic.
+TEST(CodecTest, EncodeToBufferExtremeBounds) {
+  const std::vector<int32_t> values = {3, 0, -1, 7, 0, 0, 2};
+  const std::string expected = EncodeOrDie(values, CodeParams{});
+  EncodeBuffer reused;
+  for (int call = 0; call < 64; ++call) {
+    for (const size_t bound : {SIZE_MAX, SIZE_MAX - 7, size_t{1} << 40}) {
+      EncodeBuffer fresh;
+      for (EncodeBuffer* buffer : {&fresh, &reused}) {
+        bool fits = false;
+        ASSERT_TRUE(EncodeToBuffer(values.data(), values.size(), CodeParams{}, bound, buffer,
+                                   &fits).ok());
+        ASSERT_TRUE(fits);
+        ASSERT_EQ(std::string(reinterpret_cast<const char*>(buffer->data()), buffer->size()),
+                  expected);
+      }
+    }
+  }
+  EncodeBuffer fresh;
+  bool fits = true;
+  ASSERT_TRUE(EncodeToBuffer(values.data(), values.size(), CodeParams{}, 0, &fresh, &fits).ok());
+  EXPECT_FALSE(fits);
+  EXPECT_EQ(fresh.size(), 0u);
+}
+
 // Parts whose strings outgrow their input are counted first instead.
 TEST(CodecTest, ParallelCountsFirstForLongCodes) {
   const ParallelRunner serial = [](size_t n, const std::function<void(size_t)>& task) {
