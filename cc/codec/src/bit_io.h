@@ -240,50 +240,6 @@ class BitReader {
     return word >> (position_ & 7);
   }
 
-  // The fast path as plain values, for hot loops that keep it in registers
-  // (members reached through `this` are reloaded after every store through
-  // an output pointer, which may alias them): a peeked word consumed from
-  // its low end, with a 1 bit above its kPeekBits bits, so that a unary
-  // prefix running past them ends there and shows as a code that does not
-  // fit. Refill() peeks again after what was consumed; Resume() takes the
-  // position back into the reader.
-  struct Window {
-    const uint8_t* data;
-    uint64_t position;  // of word's bit 0
-    uint64_t peek_end;  // positions before it may peek 8 bytes
-    uint64_t word;      // the bits not yet consumed, LSB first
-    int used;           // bits consumed since the peek
-
-    LAPLACE_RICE_INLINE bool Fits(int bits) const {
-      return used + bits <= kPeekBits;
-    }
-    LAPLACE_RICE_INLINE void Consume(int bits) {
-      word >>= bits;
-      used += bits;
-    }
-    // False (word unchanged) at the end of the fast region.
-    LAPLACE_RICE_INLINE bool Refill() {
-      const uint64_t next = position + static_cast<uint64_t>(used);
-      if (next >= peek_end) return false;
-      position = next;
-      used = 0;
-      uint64_t bytes;
-      std::memcpy(&bytes, data + (position >> 3), 8);
-      word = (bytes >> (position & 7)) | (uint64_t{1} << kPeekBits);
-      return true;
-    }
-  };
-  // A window at the position; false if it is past the fast region.
-  LAPLACE_RICE_INLINE bool OpenWindow(Window* window) const {
-    const uint64_t peek_end =
-        fast_size_ >= 8 ? uint64_t{fast_size_ - 7} * 8 : 0;
-    *window = Window{data_, position_, peek_end, 0, 0};
-    return window->Refill();
-  }
-  LAPLACE_RICE_INLINE void Resume(const Window& window) {
-    position_ = window.position + static_cast<uint64_t>(window.used);
-  }
-
   // The next 57 or more bits, LSB first (zeros past the end of the data).
   uint64_t Peek() const {
     if (CanPeekFast()) return PeekFast();

@@ -19,7 +19,6 @@ constexpr uint64_t kInt32Max = std::numeric_limits<int32_t>::max();
 constexpr uint64_t kInt32MinMagnitude = kInt32Max + 1;
 // Gamma codes carry values of at most 31 bits: a prefix of <= 30 zero bits.
 constexpr int kMaxGammaPrefix = 30;
-constexpr uint64_t kTopBit = uint64_t{1} << 63;
 
 // Magnitude of a non-zero int32 as unsigned (2^31 for INT32_MIN). Written
 // without a branch: the signs of Laplace data are coin flips.
@@ -56,14 +55,6 @@ struct Rice {
          ((word >> prefix >> 1) & LowMask(k));
     return *used <= kPeekBits;
   }
-  // DecodeFast without a branch: any word (one with no 1 bit reads as a
-  // prefix of 63), a length that may exceed the word; the caller checks it.
-  int DecodeAny(uint64_t word, uint64_t* v) const {
-    const int prefix = CountTrailingZeros(word | kTopBit);
-    *v = (uint64_t{static_cast<uint32_t>(prefix)} << k) |
-         ((word >> prefix >> 1) & LowMask(k));
-    return prefix + 1 + k;
-  }
   // Reads Rice(v) with v <= limit.
   bool ReadSlow(BitReader& reader, uint64_t limit, uint64_t* v) const {
     const uint64_t prefix = reader.ReadUnary(limit >> k);
@@ -95,13 +86,6 @@ struct Gamma {  // values 1 to 2^31 - 1
     *v = (uint64_t{1} << prefix) | ((word >> prefix >> 1) & LowMask(prefix));
     return *used <= kPeekBits;
   }
-  // As Rice::DecodeAny. A prefix over kMaxGammaPrefix gives a length over
-  // kPeekBits, so a length that fits is a valid code.
-  int DecodeAny(uint64_t word, uint64_t* v) const {
-    const int prefix = CountTrailingZeros(word | kTopBit);
-    *v = (uint64_t{1} << prefix) | ((word >> prefix >> 1) & LowMask(prefix));
-    return 2 * prefix + 1;
-  }
   bool ReadSlow(BitReader& reader, uint64_t* v) const {
     const uint64_t prefix = reader.ReadUnary(kMaxGammaPrefix);
     if (prefix > kMaxGammaPrefix) return false;
@@ -120,9 +104,6 @@ struct RiceRuns {
   bool DecodeFast(uint64_t word, uint64_t* r, int* used) const {
     return code.DecodeFast(word, r, used);
   }
-  int DecodeAny(uint64_t word, uint64_t* r) const {
-    return code.DecodeAny(word, r);
-  }
   bool ReadSlow(BitReader& reader, uint64_t limit, uint64_t* r) const {
     return code.ReadSlow(reader, limit, r);
   }
@@ -137,11 +118,6 @@ struct GammaRuns {
     const bool ok = code.DecodeFast(word, r, used);
     *r -= 1;
     return ok;
-  }
-  int DecodeAny(uint64_t word, uint64_t* r) const {
-    const int used = code.DecodeAny(word, r);
-    *r -= 1;
-    return used;
   }
   bool ReadSlow(BitReader& reader, uint64_t limit, uint64_t* r) const {
     if (!code.ReadSlow(reader, r)) return false;
@@ -163,11 +139,6 @@ struct RiceMagnitudes {
     *m += 1;
     return ok && *m <= kInt32MinMagnitude;
   }
-  int DecodeAny(uint64_t word, uint64_t* m) const {
-    const int used = code.DecodeAny(word, m);
-    *m += 1;
-    return used;
-  }
   bool ReadSlow(BitReader& reader, uint64_t* m) const {
     if (!code.ReadSlow(reader, kInt32Max, m)) return false;
     *m += 1;
@@ -182,9 +153,6 @@ struct GammaMagnitudes {
   void WriteLong(BitWriter& w, uint32_t m) const { code.WriteLong(w, Clamp(m)); }
   bool DecodeFast(uint64_t word, uint64_t* m, int* used) const {
     return code.DecodeFast(word, m, used);
-  }
-  int DecodeAny(uint64_t word, uint64_t* m) const {
-    return code.DecodeAny(word, m);
   }
   bool ReadSlow(BitReader& reader, uint64_t* m) const {
     return code.ReadSlow(reader, m);

@@ -44,7 +44,7 @@ class UnitDecoder {
       // after 1, 3, 7 ... up to 31 pairs, which keeps its cost there small;
       // a lookup run that ends after a few pairs only halves that wait
       // (resetting it let such runs cost a mispredicted branch a pair at
-      // scale 8: 178 -> 219 M/s, docs/benchmark.md).
+      // scale 8: 189 -> 231 M/s, docs/benchmark.md).
       int pairs_to_table = table_ != nullptr ? 0 : -1;
       int backoff = 0;
       while (pos < count) {
@@ -57,13 +57,8 @@ class UnitDecoder {
           backoff = std::min(2 * backoff + 1, 31);
           pairs_to_table = backoff;
         }
-        const int decoded = DecodePairsInWindow(
-            out, count, &pos, pairs_to_table < 0 ? INT32_MAX : pairs_to_table);
-        if (decoded > 0) {
-          if (pairs_to_table > 0) pairs_to_table -= decoded;
-          continue;
-        }
         if (pairs_to_table > 0) --pairs_to_table;
+        if (DecodePairFast(out, count, &pos)) continue;
         uint64_t zeros;
         if (!ReadRun(count - pos, &zeros)) return Error("run of zeros", pos);
         FillZeros(out, pos, zeros, count);
@@ -184,43 +179,36 @@ class UnitDecoder {
     }
   }
 
-  // Pairs (a run of zeros, then a non-zero), up to `wanted` of them, from
-  // peeked words held in registers: a word is loaded again only when the
-  // next pair does not fit in what is left of it. Stops, consuming nothing
-  // more, at a pair that does not fit in a fresh word, passes the unit's
-  // end or is out of range, and kPairTableElements before the unit's end.
-  // Returns the pairs decoded.
+  // The common case without runs of non-zeros: a run of zeros followed by a
+  // non-zero, both read from one peeked word, away from the end of the unit
+  // and of the string. Returns false, having consumed nothing, otherwise.
   template <typename Out>
-  LAPLACE_RICE_INLINE int DecodePairsInWindow(Out* out, size_t count,
-                                              size_t* pos_io, int wanted) {
-    BitReader::Window window;
-    if (!reader_.OpenWindow(&window)) return 0;
-    // Copies: members would be reloaded after every store through `out`.
-    const Runs runs = runs_;
-    const Mags mags = mags_;
+  LAPLACE_RICE_INLINE bool DecodePairFast(Out* out, size_t count,
+                                          size_t* pos_io) {
     size_t pos = *pos_io;
-    int decoded = 0;
-    while (decoded < wanted && count - pos > kPairTableElements) {
-      uint64_t zeros, magnitude;
-      const int run_used = runs.DecodeAny(window.word, &zeros);
-      const uint64_t rest = window.word >> (run_used & 63);
-      const uint64_t positive = rest & 1;
-      const int used = run_used + 1 + mags.DecodeAny(rest >> 1, &magnitude);
-      if (!window.Fits(used) || zeros >= count - pos ||
-          magnitude > kInt32Max + 1 - positive) {
-        if (window.used == 0 || !window.Refill()) break;
-        continue;
-      }
-      FillZeros(out, pos, zeros, count);
-      pos += zeros;
-      out[pos++] = static_cast<Out>(
-          static_cast<int32_t>(positive ? magnitude : 0 - magnitude));
-      window.Consume(used);
-      ++decoded;
+    if (!reader_.CanPeekFast() || count - pos <= 8) return false;
+    const uint64_t word = reader_.PeekFast();
+    uint64_t zeros;
+    int run_used;
+    if (!runs_.DecodeFast(word, &zeros, &run_used) || zeros >= count - pos) {
+      return false;
     }
-    reader_.Resume(window);
-    *pos_io = pos;
-    return decoded;
+    const uint64_t rest = word >> run_used;
+    const uint64_t positive = rest & 1;
+    uint64_t magnitude;
+    int magnitude_used;
+    if (!mags_.DecodeFast(rest >> 1, &magnitude, &magnitude_used) ||
+        run_used + 1 + magnitude_used > kPeekBits ||
+        magnitude > kInt32Max + 1 - positive) {
+      return false;
+    }
+    FillZeros(out, pos, zeros, count);
+    pos += zeros;
+    out[pos] = static_cast<Out>(
+        static_cast<int32_t>(positive ? magnitude : 0 - magnitude));
+    reader_.Skip(run_used + 1 + magnitude_used);
+    *pos_io = pos + 1;
+    return true;
   }
 
   // A run of zeros (plus `offset`) and the run of non-zeros after it, both
