@@ -57,6 +57,16 @@ def _temps(folder) -> list[str]:
     return sorted(name for name in os.listdir(folder) if ".tmp-" in name)
 
 
+def _run_script(script: str, *argv) -> subprocess.CompletedProcess:
+    """Runs `script` (which patches the CLI, then calls it) in a child process."""
+    return subprocess.run(
+        [sys.executable, "-c", script, *map(str, argv)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def _laplace(shape, seed=0) -> np.ndarray:
     return np.random.default_rng(seed).laplace(scale=2.0, size=shape).astype(np.float32)
 
@@ -194,12 +204,7 @@ def test_input_truncated_while_it_is_read(files, tmp_path):
     """Reading a truncated file through its memory map raised SIGBUS (status -7)."""
     src, _, _ = files
     out = tmp_path / "t.lrc"
-    result = subprocess.run(
-        [sys.executable, "-c", _TRUNCATE_WHILE_READING, str(src), str(out)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = _run_script(_TRUNCATE_WHILE_READING, src, out)
     _expect_one_line_error(result, "truncated while it was read")
     assert not out.exists()
     assert _temps(tmp_path) == []
@@ -211,13 +216,7 @@ def test_fortran_input_truncated_while_it_is_read(tmp_path, coding_rank):
     once the file lost its second half. Coding rank 2 has each unit transposed."""
     src, out = tmp_path / "f.npy", tmp_path / "f.lrc"
     np.save(src, np.asfortranarray(_laplace((64, 64, 64))))  # 1 MiB
-    result = subprocess.run(
-        [sys.executable, "-c", _TRUNCATE_WHILE_READING, str(src), str(out),
-         "--coding-rank", str(coding_rank)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )  # fmt: skip
+    result = _run_script(_TRUNCATE_WHILE_READING, src, out, "--coding-rank", coding_rank)
     _expect_one_line_error(result, "truncated while it was read")
     assert not out.exists()
     assert _temps(tmp_path) == []
@@ -250,12 +249,7 @@ def test_input_truncated_before_tune_or_auto_samples_it(tmp_path, command, order
     array = _laplace((256, 1024))
     np.save(src, np.asfortranarray(array) if order == "F" else array)
     argv = ["tune", str(src)] if command == "tune" else ["compress", str(src), str(out), "--auto"]
-    result = subprocess.run(
-        [sys.executable, "-c", _TRUNCATE_BEFORE_SAMPLING, str(src), *argv],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = _run_script(_TRUNCATE_BEFORE_SAMPLING, src, *argv)
     _expect_one_line_error(result, "truncated while it was read")
     assert result.stdout == ""
     assert not out.exists()
@@ -285,12 +279,7 @@ sys.exit(main(["decompress", path, out, "--chunk-bytes", "65536"]))
 def test_container_truncated_while_it_is_read(files, tmp_path):
     _, packed, _ = files
     out = tmp_path / "t.npy"
-    result = subprocess.run(
-        [sys.executable, "-c", _TRUNCATE_CONTAINER_WHILE_READING, str(packed), str(out)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = _run_script(_TRUNCATE_CONTAINER_WHILE_READING, packed, out)
     _expect_one_line_error(result, "truncated file")
     assert not out.exists()
     assert _temps(tmp_path) == []
