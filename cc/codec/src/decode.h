@@ -15,6 +15,7 @@
 
 #include "bit_io.h"
 #include "codes.h"
+#include "decode_rice.h"
 #include "decode_tables.h"
 #include "laplace_rice/codec.h"
 
@@ -31,7 +32,9 @@ class UnitDecoder {
         runs_(runs),
         mags_(mags),
         table_(table),
-        non_zero_table_(non_zero_table) {}
+        non_zero_table_(non_zero_table),
+        rice_values_per_word_(kRiceMagnitudes ? RiceValuesPerWord(MagnitudeRiceK())
+                                              : 0) {}
 
   // Out: int32_t, or float/double for values converted as they are stored
   // (rounding as static_cast, like tf.cast), which saves a pass over them.
@@ -70,11 +73,9 @@ class UnitDecoder {
     } else {
       uint64_t offset = 0;
       while (pos < count) {
-        uint64_t zeros, non_zeros;
-        if (ReadRunsFast(count - pos, offset, &zeros, &non_zeros)) {
-          FillZeros(out, pos, zeros, count);
-          pos += zeros;
-        } else {
+        size_t end;
+        if (!DecodeGroupFast(out, count, offset, &pos, &end)) {
+          uint64_t zeros, non_zeros;
           if (!ReadRun(count - pos - offset, &zeros)) {
             return Error("run of zeros", pos);
           }
@@ -85,13 +86,13 @@ class UnitDecoder {
           if (!ReadRun(count - pos - 1, &non_zeros)) {
             return Error("run of non-zeros", pos);
           }
+          end = pos + non_zeros + 1;
         }
-        const size_t end = pos + non_zeros + 1;
-        if (non_zero_table_ != nullptr) {
-          DecodeNonZerosByTable(out, count, end, &pos);
-        }
-        for (; pos < end; ++pos) {
+        while (pos < end) {
+          DecodeNonZerosFast(out, count, end, &pos);
+          if (pos == end) break;
           if (!ReadNonZero(&out[pos])) return Error("non-zero value", pos);
+          ++pos;
         }
         offset = 1;
       }
@@ -109,6 +110,15 @@ class UnitDecoder {
   }
 
  private:
+  static constexpr bool kRiceMagnitudes = std::is_same_v<Mags, RiceMagnitudes>;
+  int MagnitudeRiceK() const {
+    if constexpr (kRiceMagnitudes) {
+      return mags_.code.k;
+    } else {
+      return -1;
+    }
+  }
+
   // Short runs (most of them) cost one fixed-size store.
   // (All-zero bytes are 0 as float and double too.)
   template <typename Out>
@@ -211,24 +221,92 @@ class UnitDecoder {
     return true;
   }
 
-  // A run of zeros (plus `offset`) and the run of non-zeros after it, both
-  // read from one peeked word, when the zeros leave `left` elements with a
-  // run of non-zeros that fits too. Returns false, having consumed nothing,
-  // otherwise (the end of the unit, of the string, long or bad codes).
-  LAPLACE_RICE_INLINE bool ReadRunsFast(uint64_t left, uint64_t offset,
-                                        uint64_t* zeros, uint64_t* non_zeros) {
+  // The start of a group: a run of zeros (plus `offset`) and the run of
+  // non-zeros after it, read from one peeked word, and from the rest of that
+  // word the run's first values where TakeValues() applies, away from the
+  // end of the unit and of the string. Sets *end to where the run of
+  // non-zeros ends. Returns false, having consumed nothing, otherwise
+  // (long or bad codes too).
+  template <typename Out>
+  LAPLACE_RICE_INLINE bool DecodeGroupFast(Out* out, size_t count,
+                                           uint64_t offset, size_t* pos_io,
+                                           size_t* end) {
     if (!reader_.CanPeekFast()) return false;
     const uint64_t word = reader_.PeekFast();
+    uint64_t zeros, non_zeros;
     int zeros_used, non_zeros_used;
-    if (!runs_.DecodeFast(word, zeros, &zeros_used) ||
-        !runs_.DecodeFast(word >> zeros_used, non_zeros, &non_zeros_used) ||
+    if (!runs_.DecodeFast(word, &zeros, &zeros_used) ||
+        !runs_.DecodeFast(word >> zeros_used, &non_zeros, &non_zeros_used) ||
         zeros_used + non_zeros_used > kPeekBits) {
       return false;
     }
-    *zeros += offset;
-    if (*zeros >= left || *non_zeros >= left - *zeros) return false;
-    reader_.Skip(zeros_used + non_zeros_used);
+    const uint64_t left = count - *pos_io;
+    zeros += offset;
+    if (zeros >= left || non_zeros >= left - zeros) return false;
+    FillZeros(out, *pos_io, zeros, count);
+    const size_t pos = *pos_io + zeros;
+    *end = pos + non_zeros + 1;
+    const int header = zeros_used + non_zeros_used;
+    const RiceTake take = TakeValues(word >> header, kPeekBits - header,
+                                     non_zeros + 1, out + pos, count - pos);
+    reader_.Skip(header + take.bits);
+    *pos_io = pos + take.values;
     return true;
+  }
+
+  // Decodes values of a run of non-zeros that ends at `end` while they lie
+  // in a peeked word and are short enough for TakeRiceValues() or the
+  // non-zero table (the caller reads the others).
+  template <typename Out>
+  LAPLACE_RICE_INLINE void DecodeNonZerosFast(Out* out, size_t count,
+                                              size_t end, size_t* pos_io) {
+    switch (rice_values_per_word_) {
+      case 8: return DecodeRiceRun<8>(out, count, end, pos_io);
+      case 6: return DecodeRiceRun<6>(out, count, end, pos_io);
+      case 4: return DecodeRiceRun<4>(out, count, end, pos_io);
+    }
+    if (non_zero_table_ != nullptr) {
+      DecodeNonZerosByTable(out, count, end, pos_io);
+    }
+  }
+
+  // The loop of DecodeNonZerosFast() for Rice codes, kValues a word. The
+  // parameter is read once: a member is read again after every store
+  // through `out`, which may alias it.
+  template <int kValues, typename Out>
+  LAPLACE_RICE_INLINE void DecodeRiceRun(Out* out, size_t count, size_t end,
+                                         size_t* pos_io) {
+    const int k = MagnitudeRiceK();
+    size_t pos = *pos_io;
+    while (pos < end && count - pos >= kValues && reader_.CanPeekFast()) {
+      const RiceTake take = TakeRiceValues<kValues>(
+          reader_.PeekFast(), k, kPeekBits, end - pos, out + pos);
+      if (take.values == 0) break;
+      reader_.Skip(take.bits);
+      pos += take.values;
+    }
+    *pos_io = pos;
+  }
+
+  // TakeRiceValues() for the Rice magnitude code, where it applies and
+  // `writable` elements leave room for its stores; else takes none.
+  template <typename Out>
+  LAPLACE_RICE_INLINE RiceTake TakeValues(uint64_t word, int room,
+                                          size_t wanted, Out* out,
+                                          size_t writable) const {
+    const int k = MagnitudeRiceK();
+    switch (rice_values_per_word_) {
+      case 8:
+        if (writable >= 8) return TakeRiceValues<8>(word, k, room, wanted, out);
+        break;
+      case 6:
+        if (writable >= 6) return TakeRiceValues<6>(word, k, room, wanted, out);
+        break;
+      case 4:
+        if (writable >= 4) return TakeRiceValues<4>(word, k, room, wanted, out);
+        break;
+    }
+    return RiceTake{0, 0};
   }
 
   // Reads a run length <= limit.
@@ -296,6 +374,7 @@ class UnitDecoder {
   const Mags mags_;
   const PairTable* const table_;  // null: decode every code
   const NonZeroTable* const non_zero_table_;  // likewise
+  const int rice_values_per_word_;  // RiceValuesPerWord(), 0 for gamma
 };
 
 template <typename Out>

@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "codes.h"
+#include "decode_rice.h"
 #include "laplace_rice/codec.h"
 #include "tables.h"
 
@@ -140,9 +141,12 @@ void FillNonZeroTable(const Mags& mags, NonZeroTable* table) {
   }
 }
 
+// Only for gamma magnitudes: short Rice codes are decoded from the peeked
+// word itself (decode_rice.h), faster than a lookup of one or two values.
 template <class Mags>
 const NonZeroTable* NonZeroTableFor(const CodeParams& params, const Mags& mags) {
   if (!params.use_run_length_for_non_zeros) return nullptr;
+  if (RiceValuesPerWord(params.magnitude_code) > 0) return nullptr;
   if (2 * (1 + ShortestCode(params.magnitude_code)) > kPairTableBits) {
     return nullptr;
   }

@@ -423,5 +423,40 @@ TEST(CodecSpecTest, DecoderMatchesFormatOracle) {
   }
 }
 
+// Runs of non-zeros with Rice magnitudes k = 0..9 are decoded several values
+// from one peeked word (decode_rice.h: 8, 6 or 4 a word, none past k = 8).
+// Long units of data suited to each k, with runs of every length from 1 to
+// 20 (so that a run ends at every place within a word's values) and now and
+// then a value too long for a word in the middle of a run; the output as
+// int32 and as float.
+TEST(CodecSpecTest, RunsOfNonZerosRiceWordsMatchTheOracle) {
+  std::mt19937 rng(77);
+  for (int k = 0; k <= 9; ++k) {
+    std::geometric_distribution<int32_t> magnitude(1.0 / (1 << (k + 1)));
+    for (int run_length_code : {-1, 0, 2}) {
+      const CodeParams p{run_length_code, k, true};
+      std::vector<int32_t> x;
+      for (int run = 1; x.size() < 4000; run = run % 20 + 1) {
+        x.insert(x.end(), 1 + rng() % 3, 0);
+        for (int i = 0; i < run; ++i) {
+          // 1 in 40 has a prefix of 40 to 70 zero bits.
+          const int32_t m = rng() % 40 == 0 ? ((40 + static_cast<int32_t>(rng() % 31)) << k) + 1
+                                            : 1 + magnitude(rng);
+          x.push_back(rng() % 2 ? m : -m);
+        }
+      }
+      ExpectMatchesSpec(x, p);
+      const std::string code = oracle::Encode(x, p);
+      std::vector<float> floats(x.size(), 7.0f);
+      ASSERT_TRUE(DecodeTo(reinterpret_cast<const uint8_t*>(code.data()), code.size(), p,
+                           floats.data(), floats.size())
+                      .ok());
+      for (size_t i = 0; i < x.size(); ++i) {
+        ASSERT_EQ(floats[i], static_cast<float>(x[i])) << Describe(p) << " at " << i;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace laplace_rice
