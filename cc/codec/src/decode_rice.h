@@ -36,8 +36,8 @@ struct RiceTake {
 
 // Decodes kValues codes (sign bit, then Rice(|v| - 1, k), k <= kMaxWordRice)
 // from `word` and takes the first min(wanted, kValues) of them, or none
-// ({0, 0}) when those do not lie wholly in its low `room` bits. Stores all
-// kValues at `out` either way, so that kValues elements must be writable;
+// ({0, 0}) when those do not lie wholly in its low `room` bits. When it
+// takes any it stores all kValues at `out`, so kValues must be writable;
 // the caller's later values overwrite those past the ones taken.
 template <int kValues, typename Out>
 LAPLACE_RICE_INLINE RiceTake TakeRiceValues(uint64_t word, int k, int room,
