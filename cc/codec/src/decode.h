@@ -260,10 +260,10 @@ class UnitDecoder {
   template <typename Out>
   LAPLACE_RICE_INLINE void DecodeNonZerosFast(Out* out, size_t count,
                                               size_t end, size_t* pos_io) {
-    switch (rice_values_per_word_) {
-      case 8: return DecodeRiceRun<8>(out, count, end, pos_io);
-      case 6: return DecodeRiceRun<6>(out, count, end, pos_io);
-      case 4: return DecodeRiceRun<4>(out, count, end, pos_io);
+    if (WithValuesPerWord([&](auto per_word) {
+          DecodeRiceRun<decltype(per_word)::value>(out, count, end, pos_io);
+        })) {
+      return;
     }
     if (non_zero_table_ != nullptr) {
       DecodeNonZerosByTable(out, count, end, pos_io);
@@ -295,18 +295,27 @@ class UnitDecoder {
                                           size_t wanted, Out* out,
                                           size_t writable) const {
     const int k = MagnitudeRiceK();
+    RiceTake take{0, 0};
+    WithValuesPerWord([&](auto per_word) {
+      constexpr int kValues = decltype(per_word)::value;
+      if (writable >= kValues) {
+        take = TakeRiceValues<kValues>(word, k, room, wanted, out);
+      }
+    });
+    return take;
+  }
+
+  // Calls f(std::integral_constant<int, n>) with n = rice_values_per_word_,
+  // so that the value loops are unrolled for it; false, calling nothing,
+  // where the values are not decoded from words.
+  template <class F>
+  LAPLACE_RICE_INLINE bool WithValuesPerWord(F&& f) const {
     switch (rice_values_per_word_) {
-      case 8:
-        if (writable >= 8) return TakeRiceValues<8>(word, k, room, wanted, out);
-        break;
-      case 6:
-        if (writable >= 6) return TakeRiceValues<6>(word, k, room, wanted, out);
-        break;
-      case 4:
-        if (writable >= 4) return TakeRiceValues<4>(word, k, room, wanted, out);
-        break;
+      case 8: f(std::integral_constant<int, 8>{}); return true;
+      case 6: f(std::integral_constant<int, 6>{}); return true;
+      case 4: f(std::integral_constant<int, 4>{}); return true;
     }
-    return RiceTake{0, 0};
+    return false;
   }
 
   // Reads a run length <= limit.
