@@ -22,7 +22,10 @@
 namespace laplace_rice {
 namespace internal {
 
-template <class Runs, class Mags>
+// kRiceZero: the magnitudes use Rice 0, whose runs of non-zeros
+// RiceZeroWords decodes; other Rice codes pick their word decoder by
+// rice_values_per_word_.
+template <class Runs, class Mags, bool kRiceZero>
 class UnitDecoder {
  public:
   UnitDecoder(const uint8_t* data, size_t size, size_t zero_slack,
@@ -255,13 +258,13 @@ class UnitDecoder {
   }
 
   // Decodes values of a run of non-zeros that ends at `end` while they lie
-  // in a peeked word and are short enough for TakeRiceValues() or the
+  // in a peeked word and are short enough for the Rice word decoders or the
   // non-zero table (the caller reads the others).
   template <typename Out>
   LAPLACE_RICE_INLINE void DecodeNonZerosFast(Out* out, size_t count,
                                               size_t end, size_t* pos_io) {
-    if (WithValuesPerWord([&](auto per_word) {
-          DecodeRiceRun<decltype(per_word)::value>(out, count, end, pos_io);
+    if (WithRiceWords([&](auto words) {
+          DecodeRiceRun<decltype(words)>(out, count, end, pos_io);
         })) {
       return;
     }
@@ -270,17 +273,17 @@ class UnitDecoder {
     }
   }
 
-  // The loop of DecodeNonZerosFast() for Rice codes, kValues a word. The
-  // parameter is read once: a member is read again after every store
-  // through `out`, which may alias it.
-  template <int kValues, typename Out>
+  // The loop of DecodeNonZerosFast() for Rice codes, with the word decoder
+  // Words (decode_rice.h). The parameter is read once: a member is read
+  // again after every store through `out`, which may alias it.
+  template <class Words, typename Out>
   LAPLACE_RICE_INLINE void DecodeRiceRun(Out* out, size_t count, size_t end,
                                          size_t* pos_io) {
     const int k = MagnitudeRiceK();
     size_t pos = *pos_io;
-    while (pos < end && count - pos >= kValues && reader_.CanPeekFast()) {
-      const RiceTake take = TakeRiceValues<kValues>(
-          reader_.PeekFast(), k, kPeekBits, end - pos, out + pos);
+    while (pos < end && count - pos >= Words::kStores && reader_.CanPeekFast()) {
+      const RiceTake take =
+          Words::Take(reader_.PeekFast(), k, kPeekBits, end - pos, out + pos);
       if (take.values == 0) break;
       reader_.Skip(take.bits);
       pos += take.values;
@@ -288,32 +291,36 @@ class UnitDecoder {
     *pos_io = pos;
   }
 
-  // TakeRiceValues() for the Rice magnitude code, where it applies and
-  // `writable` elements leave room for its stores; else takes none.
+  // A Rice word decoder's Take() for the magnitude code, where one applies
+  // and `writable` elements leave room for its stores; else takes none.
   template <typename Out>
   LAPLACE_RICE_INLINE RiceTake TakeValues(uint64_t word, int room,
                                           size_t wanted, Out* out,
                                           size_t writable) const {
     const int k = MagnitudeRiceK();
     RiceTake take{0, 0};
-    WithValuesPerWord([&](auto per_word) {
-      constexpr int kValues = decltype(per_word)::value;
-      if (writable >= kValues) {
-        take = TakeRiceValues<kValues>(word, k, room, wanted, out);
+    WithRiceWords([&](auto words) {
+      using Words = decltype(words);
+      if (writable >= Words::kStores) {
+        take = Words::Take(word, k, room, wanted, out);
       }
     });
     return take;
   }
 
-  // Calls f(std::integral_constant<int, n>) with n = rice_values_per_word_,
-  // so that the value loops are unrolled for it; false, calling nothing,
-  // where the values are not decoded from words.
+  // Calls f(Words{}) with the Rice word decoder for the magnitude code, so
+  // that the value loops are compiled for it; false, calling nothing, where
+  // the values are not decoded from words.
   template <class F>
-  LAPLACE_RICE_INLINE bool WithValuesPerWord(F&& f) const {
+  LAPLACE_RICE_INLINE bool WithRiceWords(F&& f) const {
+    if constexpr (kRiceZero) {
+      f(RiceZeroWords{});
+      return true;
+    }
     switch (rice_values_per_word_) {
-      case 8: f(std::integral_constant<int, 8>{}); return true;
-      case 6: f(std::integral_constant<int, 6>{}); return true;
-      case 4: f(std::integral_constant<int, 4>{}); return true;
+      case 8: f(RiceWords<8>{}); return true;
+      case 6: f(RiceWords<6>{}); return true;
+      case 4: f(RiceWords<4>{}); return true;
     }
     return false;
   }
@@ -386,16 +393,32 @@ class UnitDecoder {
   const int rice_values_per_word_;  // RiceValuesPerWord(), 0 for gamma
 };
 
-template <typename Out>
+// Decodes through the UnitDecoder for `params`: calls run(make_decoder, out,
+// count, runs_of_non_zeros), where make_decoder() returns the decoder.
+// dispatch.cc passes a `run` that calls a function of its own per decoder
+// type and CPU target, which makes the decoder there (a local, whose fields
+// stay in registers): with every decoder in one function, adding one made
+// the loops of the others 5 to 15 % slower (docs/benchmark.md).
+template <typename Out, class Run>
 Status DecodeUnit(const uint8_t* data, size_t size, size_t slack,
-                  const CodeParams& params, Out* out, size_t count) {
+                  const CodeParams& params, Out* out, size_t count,
+                  const Run& run) {
   return WithCoders(params, [&](const auto& runs, const auto& mags) {
-    using Decoder = UnitDecoder<std::decay_t<decltype(runs)>,
-                                std::decay_t<decltype(mags)>>;
-    return Decoder(data, size, slack, runs, mags,
-                   PairTableFor(params, runs, mags),
-                   NonZeroTableFor(params, mags))
-        .Decode(out, count, params.use_run_length_for_non_zeros);
+    using Runs = std::decay_t<decltype(runs)>;
+    using Mags = std::decay_t<decltype(mags)>;
+    const PairTable* const table = PairTableFor(params, runs, mags);
+    const NonZeroTable* const non_zero_table = NonZeroTableFor(params, mags);
+    const auto decode = [&](auto rice_zero) {
+      using Decoder = UnitDecoder<Runs, Mags, decltype(rice_zero)::value>;
+      const auto make_decoder = [&] {
+        return Decoder(data, size, slack, runs, mags, table, non_zero_table);
+      };
+      return run(make_decoder, out, count, params.use_run_length_for_non_zeros);
+    };
+    if (std::is_same_v<Mags, RiceMagnitudes> && params.magnitude_code == 0) {
+      return decode(std::true_type{});
+    }
+    return decode(std::false_type{});
   });
 }
 

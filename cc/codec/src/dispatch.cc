@@ -4,7 +4,8 @@
 // On x86-64 with GCC or clang every kernel is compiled twice: for the
 // baseline x86-64, and for x86-64-v3 (BMI2 shifts without the CL register,
 // LZCNT/TZCNT, AVX2), with `flatten` so that the whole loop below the
-// kernel is inlined into the v3 copy and gets those instructions. The copy
+// kernel is inlined into the v3 copy and gets those instructions. Decoding
+// is compiled so per decoder type (Decode), each a function of its own. The copy
 // is chosen once per process, so the library still runs on any x86-64;
 // both copies write the same bits. LAPLACE_RICE_DISABLE_V3 (any value)
 // forces the baseline copy, so that tests can cover both on one machine.
@@ -38,12 +39,22 @@ namespace {
                                       BitWriter& writer, uint32_t& suspect) { \
       internal::WriteRange(values, begin, end, params, writer, suspect);      \
     }                                                                         \
+    template <class MakeDecoder, typename Out>                                \
+    ATTRIBUTES static Status Decode(const MakeDecoder& make_decoder,          \
+                                    Out* out, size_t count,                   \
+                                    bool runs_of_non_zeros) {                 \
+      auto decoder = make_decoder();                                          \
+      return decoder.Decode(out, count, runs_of_non_zeros);                   \
+    }                                                                         \
     template <typename Out>                                                   \
-    ATTRIBUTES static Status DecodeUnit(const uint8_t* data, size_t size,     \
-                                        size_t slack,                         \
-                                        const CodeParams& params, Out* out,   \
-                                        size_t count) {                       \
-      return internal::DecodeUnit(data, size, slack, params, out, count);     \
+    static Status DecodeUnit(const uint8_t* data, size_t size, size_t slack,  \
+                             const CodeParams& params, Out* out,              \
+                             size_t count) {                                  \
+      return internal::DecodeUnit(                                            \
+          data, size, slack, params, out, count,                              \
+          [](const auto& make_decoder, Out* to, size_t n, bool nz_runs) {     \
+            return Decode(make_decoder, to, n, nz_runs);                      \
+          });                                                                 \
     }                                                                         \
     template <typename T>                                                     \
     static Kernels<T> Table() {                                               \
