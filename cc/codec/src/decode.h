@@ -22,10 +22,9 @@
 namespace laplace_rice {
 namespace internal {
 
-// kRiceZero: the magnitudes use Rice 0, whose runs of non-zeros
-// RiceZeroWords decodes; other Rice codes pick their word decoder by
-// rice_values_per_word_.
-template <class Runs, class Mags, bool kRiceZero>
+// Words: the word decoder of the values of runs of non-zeros
+// (decode_rice.h), NoRiceWords where they are not decoded from words.
+template <class Runs, class Mags, class Words>
 class UnitDecoder {
  public:
   UnitDecoder(const uint8_t* data, size_t size, size_t zero_slack,
@@ -35,9 +34,7 @@ class UnitDecoder {
         runs_(runs),
         mags_(mags),
         table_(table),
-        non_zero_table_(non_zero_table),
-        rice_values_per_word_(kRiceMagnitudes ? RiceValuesPerWord(MagnitudeRiceK())
-                                              : 0) {}
+        non_zero_table_(non_zero_table) {}
 
   // Out: int32_t, or float/double for values converted as they are stored
   // (rounding as static_cast, like tf.cast), which saves a pass over them.
@@ -114,6 +111,7 @@ class UnitDecoder {
 
  private:
   static constexpr bool kRiceMagnitudes = std::is_same_v<Mags, RiceMagnitudes>;
+  static constexpr bool kWordValues = Words::kStores > 0;
   int MagnitudeRiceK() const {
     if constexpr (kRiceMagnitudes) {
       return mags_.code.k;
@@ -258,25 +256,22 @@ class UnitDecoder {
   }
 
   // Decodes values of a run of non-zeros that ends at `end` while they lie
-  // in a peeked word and are short enough for the Rice word decoders or the
+  // in a peeked word and are short enough for the word decoder or the
   // non-zero table (the caller reads the others).
   template <typename Out>
   LAPLACE_RICE_INLINE void DecodeNonZerosFast(Out* out, size_t count,
                                               size_t end, size_t* pos_io) {
-    if (WithRiceWords([&](auto words) {
-          DecodeRiceRun<decltype(words)>(out, count, end, pos_io);
-        })) {
-      return;
-    }
-    if (non_zero_table_ != nullptr) {
+    if constexpr (kWordValues) {
+      DecodeRiceRun(out, count, end, pos_io);
+    } else if (non_zero_table_ != nullptr) {
       DecodeNonZerosByTable(out, count, end, pos_io);
     }
   }
 
-  // The loop of DecodeNonZerosFast() for Rice codes, with the word decoder
-  // Words (decode_rice.h). The parameter is read once: a member is read
-  // again after every store through `out`, which may alias it.
-  template <class Words, typename Out>
+  // The loop of DecodeNonZerosFast() with the word decoder. The parameter
+  // is read once: a member is read again after every store through `out`,
+  // which may alias it.
+  template <typename Out>
   LAPLACE_RICE_INLINE void DecodeRiceRun(Out* out, size_t count, size_t end,
                                          size_t* pos_io) {
     const int k = MagnitudeRiceK();
@@ -291,38 +286,18 @@ class UnitDecoder {
     *pos_io = pos;
   }
 
-  // A Rice word decoder's Take() for the magnitude code, where one applies
-  // and `writable` elements leave room for its stores; else takes none.
+  // The word decoder's Take(), where there is one and `writable` elements
+  // leave room for its stores; else takes none.
   template <typename Out>
   LAPLACE_RICE_INLINE RiceTake TakeValues(uint64_t word, int room,
                                           size_t wanted, Out* out,
                                           size_t writable) const {
-    const int k = MagnitudeRiceK();
-    RiceTake take{0, 0};
-    WithRiceWords([&](auto words) {
-      using Words = decltype(words);
+    if constexpr (kWordValues) {
       if (writable >= Words::kStores) {
-        take = Words::Take(word, k, room, wanted, out);
+        return Words::Take(word, MagnitudeRiceK(), room, wanted, out);
       }
-    });
-    return take;
-  }
-
-  // Calls f(Words{}) with the Rice word decoder for the magnitude code, so
-  // that the value loops are compiled for it; false, calling nothing, where
-  // the values are not decoded from words.
-  template <class F>
-  LAPLACE_RICE_INLINE bool WithRiceWords(F&& f) const {
-    if constexpr (kRiceZero) {
-      f(RiceZeroWords{});
-      return true;
     }
-    switch (rice_values_per_word_) {
-      case 8: f(RiceWords<8>{}); return true;
-      case 6: f(RiceWords<6>{}); return true;
-      case 4: f(RiceWords<4>{}); return true;
-    }
-    return false;
+    return RiceTake{0, 0};
   }
 
   // Reads a run length <= limit.
@@ -390,7 +365,6 @@ class UnitDecoder {
   const Mags mags_;
   const PairTable* const table_;  // null: decode every code
   const NonZeroTable* const non_zero_table_;  // likewise
-  const int rice_values_per_word_;  // RiceValuesPerWord(), 0 for gamma
 };
 
 // Decodes through the UnitDecoder for `params`: calls run(make_decoder, out,
@@ -408,17 +382,18 @@ Status DecodeUnit(const uint8_t* data, size_t size, size_t slack,
     using Mags = std::decay_t<decltype(mags)>;
     const PairTable* const table = PairTableFor(params, runs, mags);
     const NonZeroTable* const non_zero_table = NonZeroTableFor(params, mags);
-    const auto decode = [&](auto rice_zero) {
-      using Decoder = UnitDecoder<Runs, Mags, decltype(rice_zero)::value>;
+    const auto decode = [&](auto words) {
+      using Decoder = UnitDecoder<Runs, Mags, decltype(words)>;
       const auto make_decoder = [&] {
         return Decoder(data, size, slack, runs, mags, table, non_zero_table);
       };
       return run(make_decoder, out, count, params.use_run_length_for_non_zeros);
     };
-    if (std::is_same_v<Mags, RiceMagnitudes> && params.magnitude_code == 0) {
-      return decode(std::true_type{});
+    if constexpr (std::is_same_v<Mags, RiceMagnitudes>) {
+      return WithRiceWordsFor(params.magnitude_code, decode);
+    } else {
+      return decode(NoRiceWords{});
     }
-    return decode(std::false_type{});
   });
 }
 

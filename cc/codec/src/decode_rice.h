@@ -142,8 +142,9 @@ LAPLACE_RICE_INLINE RiceTake TakeRiceValues(uint64_t word, int k, int room,
   return RiceTake{wanted, bits};
 }
 
-// The two ways as types, for UnitDecoder's dispatch: Take() decodes as
-// TakeRiceValues() does and stores kStores values.
+// The word decoders as types, for UnitDecoder: Take() decodes as
+// TakeRiceValues() does and stores kStores values; NoRiceWords where the
+// values are not decoded from words (gamma, k > kMaxWordRice).
 template <int kValues>
 struct RiceWords {
   static constexpr size_t kStores = kValues;
@@ -161,6 +162,23 @@ struct RiceZeroWords {
     return TakeRiceZeroValues(word, room, wanted, out);
   }
 };
+
+struct NoRiceWords {
+  static constexpr size_t kStores = 0;
+};
+
+// Calls f(Words{}) with the word decoder for magnitude code `code`
+// (FORMAT.md's magnitude_code; gamma below 0).
+template <class F>
+auto WithRiceWordsFor(int code, F&& f) {
+  if (code == 0) return f(RiceZeroWords{});
+  switch (RiceValuesPerWord(code)) {
+    case 8: return f(RiceWords<8>{});
+    case 6: return f(RiceWords<6>{});
+    case 4: return f(RiceWords<4>{});
+  }
+  return f(NoRiceWords{});
+}
 
 }  // namespace internal
 }  // namespace laplace_rice
