@@ -372,7 +372,7 @@ class UnitDecoder {
 // dispatch.cc passes a `run` that calls a function of its own per decoder
 // type and CPU target, which makes the decoder there (a local, whose fields
 // stay in registers): with every decoder in one function, adding one made
-// the loops of the others 5 to 15 % slower (docs/benchmark.md).
+// the loops of the others 7 to 16 % slower (docs/benchmark.md).
 template <typename Out, class Run>
 Status DecodeUnit(const uint8_t* data, size_t size, size_t slack,
                   const CodeParams& params, Out* out, size_t count,
