@@ -39,6 +39,13 @@ inline constexpr int kPeekBits = 57;
 
 inline int CountTrailingZeros(uint64_t word) { return __builtin_ctzll(word); }
 
+// The position of the highest set bit of `word` (not 0).
+inline int HighestBit(uint64_t word) { return 63 - __builtin_clzll(word); }
+
+inline uint64_t Popcount(uint64_t word) {
+  return static_cast<uint64_t>(__builtin_popcountll(word));
+}
+
 // Number of bits needed to write `value` (> 0): 1 + floor(log2(value)).
 inline int BitWidth(uint32_t value) { return 32 - __builtin_clz(value); }
 

@@ -107,6 +107,7 @@ struct RiceRuns {
   bool ReadSlow(BitReader& reader, uint64_t limit, uint64_t* r) const {
     return code.ReadSlow(reader, limit, r);
   }
+  bool EmptyRunIsOneBit() const { return code.k == 0; }  // the bit 1
 };
 
 struct GammaRuns {
@@ -125,6 +126,7 @@ struct GammaRuns {
     return *r <= limit;
   }
   static uint32_t Plus1(uint64_t r) { return static_cast<uint32_t>(r + 1); }
+  static bool EmptyRunIsOneBit() { return true; }  // gamma(1): the bit 1
 };
 
 // Magnitudes m >= 1 of non-zeros: Rice(m - 1, k) or Gamma(m). Gamma has no

@@ -22,6 +22,34 @@
 namespace laplace_rice {
 namespace internal {
 
+// When to try a fast path that may miss. After a miss it is tried again
+// after 1, 3, 7 ... up to `longest_wait` pairs, which keeps its cost small
+// where misses come one after another (wide distributions); a hit resets
+// that wait, and one that took too few values to be worth it only halves
+// it (resetting it let short table runs cost a mispredicted branch a pair
+// at scale 8: 189 -> 231 M/s, docs/benchmark.md).
+class Backoff {
+ public:
+  Backoff(bool enabled, int longest_wait)
+      : wait_(enabled ? 0 : -1), longest_wait_(longest_wait) {}
+  bool Due() const { return wait_ == 0; }
+  // Disabled, or missed three times or more in a row.
+  bool Rarely() const { return wait_ < 0 || backoff_ >= 7; }
+  void Hit(bool worth) { backoff_ = worth ? 0 : backoff_ / 2; }
+  void Miss() {
+    backoff_ = std::min(2 * backoff_ + 1, longest_wait_);
+    wait_ = backoff_;
+  }
+  void Tick() {  // one pair decoded another way
+    if (wait_ > 0) --wait_;
+  }
+
+ private:
+  int wait_;  // pairs until Due(); -1: never
+  const int longest_wait_;
+  int backoff_ = 0;
+};
+
 // Words: the word decoder of the values of runs of non-zeros
 // (decode_rice.h), NoRiceWords where they are not decoded from words.
 template <class Runs, class Mags, class Words>
@@ -41,62 +69,9 @@ class UnitDecoder {
   template <typename Out>
   Status Decode(Out* out, size_t count, bool runs_of_non_zeros) {
     size_t pos = 0;
-    if (!runs_of_non_zeros) {
-      // A miss leaves the pair that missed to the paths below. Where misses
-      // come one after another (wide distributions), the table is tried
-      // after 1, 3, 7 ... up to 31 pairs, which keeps its cost there small;
-      // a lookup run that ends after a few pairs only halves that wait
-      // (resetting it let such runs cost a mispredicted branch a pair at
-      // scale 8: 189 -> 231 M/s, docs/benchmark.md).
-      int pairs_to_table = table_ != nullptr ? 0 : -1;
-      int backoff = 0;
-      while (pos < count) {
-        if (pairs_to_table == 0) {
-          const size_t before = pos;
-          if (DecodePairsByTable(out, count, &pos)) {
-            backoff = pos - before >= kTableWorth ? 0 : backoff / 2;
-            continue;
-          }
-          backoff = std::min(2 * backoff + 1, 31);
-          pairs_to_table = backoff;
-        }
-        if (pairs_to_table > 0) --pairs_to_table;
-        if (DecodePairFast(out, count, &pos)) continue;
-        uint64_t zeros;
-        if (!ReadRun(count - pos, &zeros)) return Error("run of zeros", pos);
-        FillZeros(out, pos, zeros, count);
-        pos += zeros;
-        if (pos == count) break;
-        if (!ReadNonZero(&out[pos])) return Error("non-zero value", pos);
-        ++pos;
-      }
-    } else {
-      uint64_t offset = 0;
-      while (pos < count) {
-        size_t end;
-        if (!DecodeGroupFast(out, count, offset, &pos, &end)) {
-          uint64_t zeros, non_zeros;
-          if (!ReadRun(count - pos - offset, &zeros)) {
-            return Error("run of zeros", pos);
-          }
-          zeros += offset;
-          FillZeros(out, pos, zeros, count);
-          pos += zeros;
-          if (pos == count) break;
-          if (!ReadRun(count - pos - 1, &non_zeros)) {
-            return Error("run of non-zeros", pos);
-          }
-          end = pos + non_zeros + 1;
-        }
-        while (pos < end) {
-          DecodeNonZerosFast(out, count, end, &pos);
-          if (pos == end) break;
-          if (!ReadNonZero(&out[pos])) return Error("non-zero value", pos);
-          ++pos;
-        }
-        offset = 1;
-      }
-    }
+    const Status status = runs_of_non_zeros ? DecodeGroups(out, count, &pos)
+                                            : DecodePairs(out, count, &pos);
+    if (!status.ok()) return status;
     if (reader_.Overrun()) return Error("code", pos);
     // Only the zero padding of the last byte may follow the last code:
     // whole bytes left over mean a wrong unit size or a foreign string.
@@ -109,9 +84,97 @@ class UnitDecoder {
     return Status();
   }
 
+  // FORMAT.md's sequence without runs of non-zeros: pairs of a run of zeros
+  // and a non-zero. Fast paths are tried in turn, each on a Backoff (a miss
+  // leaves the pair that missed to the ones after it).
+  template <typename Out>
+  Status DecodePairs(Out* out, size_t count, size_t* pos_io) {
+    size_t pos = 0;
+    // A try of the pair words costs more than one of the table: tried
+    // every 31 pairs, they slowed the defaults at scale 30 by 9 %.
+    Backoff table_turn(table_ != nullptr, 31);
+    Backoff words_turn(kRiceZeroWords && runs_.EmptyRunIsOneBit(), 127);
+    while (pos < count) {
+      if (table_turn.Due()) {
+        const size_t before = pos;
+        if (DecodePairsByTable(out, count, &pos)) {
+          table_turn.Hit(pos - before >= kTableWorth);
+          continue;
+        }
+        table_turn.Miss();
+      }
+      if (words_turn.Due()) {
+        const size_t before = pos;
+        // Through runs of zeros only where the table seldom applies: a
+        // loop there would keep it from the narrow data it is faster on.
+        DecodeEmptyRunPairs(out, count, table_turn.Rarely(), &pos);
+        if (pos - before >= kPairWordsCallWorth) {
+          words_turn.Hit(true);
+        } else {
+          words_turn.Miss();
+        }
+        if (pos != before) {
+          table_turn.Tick();
+          continue;
+        }
+      }
+      table_turn.Tick();
+      words_turn.Tick();
+      if (DecodePairFast(out, count, &pos)) continue;
+      uint64_t zeros;
+      if (!ReadRun(count - pos, &zeros)) return Error("run of zeros", pos);
+      FillZeros(out, pos, zeros, count);
+      pos += zeros;
+      if (pos == count) break;
+      if (!ReadNonZero(&out[pos])) return Error("non-zero value", pos);
+      ++pos;
+    }
+    *pos_io = pos;
+    return Status();
+  }
+
+  // FORMAT.md's sequence with runs of non-zeros: groups of a run of zeros,
+  // a run of non-zeros and its values.
+  template <typename Out>
+  Status DecodeGroups(Out* out, size_t count, size_t* pos_io) {
+    size_t pos = 0;
+    uint64_t offset = 0;
+    while (pos < count) {
+      size_t end;
+      if (!DecodeGroupFast(out, count, offset, &pos, &end)) {
+        uint64_t zeros, non_zeros;
+        if (!ReadRun(count - pos - offset, &zeros)) {
+          return Error("run of zeros", pos);
+        }
+        zeros += offset;
+        FillZeros(out, pos, zeros, count);
+        pos += zeros;
+        if (pos == count) break;
+        if (!ReadRun(count - pos - 1, &non_zeros)) {
+          return Error("run of non-zeros", pos);
+        }
+        end = pos + non_zeros + 1;
+      }
+      while (pos < end) {
+        DecodeNonZerosFast(out, count, end, &pos);
+        if (pos == end) break;
+        if (!ReadNonZero(&out[pos])) return Error("non-zero value", pos);
+        ++pos;
+      }
+      offset = 1;
+    }
+    *pos_io = pos;
+    return Status();
+  }
+
  private:
   static constexpr bool kRiceMagnitudes = std::is_same_v<Mags, RiceMagnitudes>;
   static constexpr bool kWordValues = Words::kStores > 0;
+  static constexpr bool kRiceZeroWords = std::is_same_v<Words, RiceZeroWords>;
+  // DecodeEmptyRunPairs() goes on while a word takes this many pairs, and
+  // counts as a hit when a call takes this many (docs/benchmark.md).
+  static constexpr size_t kPairWordsWorth = 3;
+  static constexpr size_t kPairWordsCallWorth = 8;
   int MagnitudeRiceK() const {
     if constexpr (kRiceMagnitudes) {
       return mags_.code.k;
@@ -187,6 +250,36 @@ class UnitDecoder {
   static LAPLACE_RICE_INLINE void StoreInt8s(Out* out, uint64_t packed) {
     for (int i = 0; i < kPairTableElements; ++i) {
       out[i] = static_cast<Out>(static_cast<int8_t>(packed >> (8 * i)));
+    }
+  }
+
+  // Pairs of an empty run of zeros and a Rice-0 non-zero (the defaults'
+  // codes on wide data), up to eight from a peeked word (decode_rice.h),
+  // away from the end of the unit and of the string, with the pairs that
+  // have runs of zeros between them, until a word takes fewer than
+  // kPairWordsWorth pairs where codes are long.
+  template <typename Out>
+  LAPLACE_RICE_INLINE void DecodeEmptyRunPairs(Out* out, size_t count,
+                                               bool through_runs,
+                                               size_t* pos_io) {
+    if constexpr (kRiceZeroWords) {
+      size_t pos = *pos_io;
+      while (reader_.CanPeekFast() && count - pos > 8) {
+        const uint64_t word = reader_.PeekFast();
+        const RiceTake take = TakeRiceZeroPairs(word, kPeekBits, out + pos);
+        reader_.Skip(take.bits);
+        pos += take.values;
+        if (take.values >= kPairWordsWorth) continue;
+        // A word that starts with a run of zeros (its run bit 0): that pair
+        // here, and on. Other short takes mean many runs of zeros (narrow
+        // data, where the pair table is faster) or long codes.
+        const bool at_run = (word & 1) == 0;
+        if (!through_runs || take.values > 0 || !at_run ||
+            !DecodePairFast(out, count, &pos)) {
+          break;
+        }
+      }
+      *pos_io = pos;
     }
   }
 

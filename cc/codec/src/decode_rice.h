@@ -61,38 +61,60 @@ inline uint64_t RiceZeroCodeEnds(uint64_t bits) {
 typedef uint32_t U32x8 __attribute__((vector_size(32)));
 typedef int32_t I32x8 __attribute__((vector_size(32)));
 
-// Eight values of a Rice-0 run from one word. The codes' bounds come from
-// RiceZeroCodeEnds(), one count of zeros each with no chain through the
-// word; then each lane makes a value from its code's bounds: the magnitude
-// is the code's length less one, the sign its first bit. Otherwise as
-// TakeRiceValues<8>().
-template <typename Out>
-LAPLACE_RICE_INLINE RiceTake TakeRiceZeroValues(uint64_t word, int room,
-                                                size_t wanted, Out* out) {
-  uint64_t code_ends = RiceZeroCodeEnds(word >> 1);
-  uint32_t bounds[9];  // code i: bits [bounds[i], bounds[i + 1])
-  bounds[0] = 0;
-  for (int i = 1; i <= 8; ++i) {
-    // With no end left, 63 + 2 > room: the code is not taken.
-    bounds[i] = static_cast<uint32_t>(
-        CountTrailingZeros(code_ends | (uint64_t{1} << 63)) + 2);
-    code_ends &= code_ends - 1;
+// The first bit of each pair in `word`, where the pairs (FORMAT.md's
+// sequence without runs of non-zeros) have empty runs of zeros written as
+// one 1 bit: a run bit 1, a sign bit, m - 1 zeros and a 1. Past the first
+// pair a 1 that follows a 0 ends a pair, and in a run of ones the ends fall
+// every third bit from its first (end, run bit, sign bit, end...). One
+// addition per phase of three clears the runs that start there, as in
+// RiceZeroCodeEnds(). Bit 0 (the first pair's start) is always set; from
+// the first start whose run bit is 0 (a run of zeros) on, the bits are
+// meaningless.
+inline uint64_t RiceZeroPairStarts(uint64_t word) {
+  constexpr uint64_t kEveryThird = 0x9249249249249249;  // bits 0, 3, ... 63
+  // A pair starts after the end of the one before: bit i of `bits` is bit
+  // i - 1 of the word, and bit 0 stands for the end before the first pair.
+  const uint64_t bits = (word << 1) | 1;
+  const uint64_t run_starts = bits & ~(bits << 1);
+  uint64_t ends = 0;
+  for (int phase = 0; phase < 3; ++phase) {
+    const uint64_t in_phase = kEveryThird << phase;
+    const uint64_t runs = bits & ~(bits + (run_starts & in_phase));
+    ends |= runs & in_phase;
   }
-  const size_t taken = wanted < 8 ? wanted : 8;
-  const auto bits = static_cast<int>(bounds[taken]);
-  if (bits > room) return RiceTake{0, 0};
+  return ends;
+}
+
+// The positions of the first nine set bits of `marks` (63 for those
+// missing): bounds[i] and bounds[i + 1] delimit code i. One count of zeros
+// each, with no chain through the word.
+inline void NineBounds(uint64_t marks, uint32_t bounds[9]) {
+  for (int i = 0; i < 9; ++i) {
+    bounds[i] = static_cast<uint32_t>(CountTrailingZeros(marks | (uint64_t{1} << 63)));
+    marks &= marks - 1;
+  }
+}
+
+// Stores eight values from the codes in `word` at bits [bounds[i],
+// bounds[i + 1]), each `kHeader` bits (0 or a pair's run bit), a sign bit,
+// m - 1 zeros and a 1. Each lane makes one value: the magnitude is the
+// code's length less kHeader + 1, the sign bit its bit kHeader.
+template <int kHeader, typename Out>
+LAPLACE_RICE_INLINE void StoreRiceZeroLanes(uint64_t word, const uint32_t bounds[9],
+                                            Out* out) {
   // Two loads of the stored bounds: faster here than building the lanes
   // from registers (docs/benchmark.md).
   U32x8 starts, ends;
   std::memcpy(&starts, bounds, sizeof(starts));
   std::memcpy(&ends, bounds + 1, sizeof(ends));
-  const U32x8 magnitudes = ends - starts - 1;
-  // The sign bit at `starts`, from the word's low or high half, so that a
-  // lane's shift stays below 32 (lanes past the word are not taken).
-  const U32x8 in_low = reinterpret_cast<U32x8>(starts < 32);
+  const U32x8 signs = starts + kHeader;
+  const U32x8 magnitudes = ends - signs - 1;
+  // The sign bit from the word's low or high half, so that a lane's shift
+  // stays below 32 (lanes past the word are not taken).
+  const U32x8 in_low = reinterpret_cast<U32x8>(signs < 32);
   const U32x8 half = (in_low & static_cast<uint32_t>(word)) |
                      (~in_low & static_cast<uint32_t>(word >> 32));
-  const U32x8 negative = ~(half >> (starts & 31)) & 1;
+  const U32x8 negative = ~(half >> (signs & 31)) & 1;
   const I32x8 values =
       reinterpret_cast<I32x8>((magnitudes ^ (0u - negative)) + negative);
   if constexpr (std::is_same_v<Out, int32_t>) {
@@ -100,7 +122,46 @@ LAPLACE_RICE_INLINE RiceTake TakeRiceZeroValues(uint64_t word, int room,
   } else {
     for (int i = 0; i < 8; ++i) out[i] = static_cast<Out>(values[i]);
   }
+}
+
+// Eight values of a Rice-0 run from one word, their bounds from
+// RiceZeroCodeEnds(). Otherwise as TakeRiceValues<8>().
+template <typename Out>
+LAPLACE_RICE_INLINE RiceTake TakeRiceZeroValues(uint64_t word, int room,
+                                                size_t wanted, Out* out) {
+  // Code i ends one bit before code i + 1 starts; code 0 at bit 0.
+  uint32_t bounds[9];
+  NineBounds(((RiceZeroCodeEnds(word >> 1) << 2) | 1), bounds);
+  const size_t taken = wanted < 8 ? wanted : 8;
+  const auto bits = static_cast<int>(bounds[taken]);
+  // With no end left, 63 > room: the code is not taken.
+  if (bits > room) return RiceTake{0, 0};
+  StoreRiceZeroLanes<0>(word, bounds, out);
   return RiceTake{taken, bits};
+}
+
+// Up to eight pairs (an empty run of zeros and a Rice-0 non-zero, each
+// value taken) from the low `room` bits of `word`, bounds from
+// RiceZeroPairStarts(); stops before a pair with a run of zeros, which
+// is left to the caller with the pairs past it. Stores eight values at
+// `out` when it takes any.
+template <typename Out>
+LAPLACE_RICE_INLINE RiceTake TakeRiceZeroPairs(uint64_t word, int room, Out* out) {
+  const uint64_t starts = RiceZeroPairStarts(word);
+  // The starts up to the first pair with a run of zeros and to `room`; the
+  // last of them ends the pairs taken (or starts the ninth).
+  const uint64_t first_run = (starts & ~word) | (uint64_t{1} << 63);
+  const uint64_t through_first_run = first_run ^ (first_run - 1);
+  const uint64_t kept = starts & through_first_run & LowMask(room + 1);
+  const int pairs = static_cast<int>(Popcount(kept)) - 1;
+  if (pairs <= 0) return RiceTake{0, 0};
+  uint32_t bounds[9];
+  NineBounds(starts, bounds);
+  StoreRiceZeroLanes<1>(word, bounds, out);
+  // The end from the kept bits rather than from `bounds`, which would put
+  // a store and a load on the chain from one word to the next.
+  if (pairs > 8) return RiceTake{8, static_cast<int>(bounds[8])};
+  return RiceTake{static_cast<size_t>(pairs), HighestBit(kept)};
 }
 
 // Decodes kValues codes (sign bit, then Rice(|v| - 1, k), k <= kMaxWordRice)

@@ -47,10 +47,6 @@ struct Bits128 {
   }
 };
 
-inline uint64_t Popcount(uint64_t word) {
-  return static_cast<uint64_t>(__builtin_popcountll(word));
-}
-
 // Sum of floor(log2(L + 1)) over the maximal runs of zeros in the 64 values
 // of `word` (a ZeroMask) that start there; `next` is the following mask,
 // `after_zero` whether the value before the word is zero.
