@@ -13,6 +13,7 @@
 #include <string>
 #include <type_traits>
 
+#include "backoff.h"
 #include "bit_io.h"
 #include "codes.h"
 #include "decode_rice.h"
@@ -21,34 +22,6 @@
 
 namespace laplace_rice {
 namespace internal {
-
-// When to try a fast path that may miss. After a miss it is tried again
-// after 1, 3, 7 ... up to `longest_wait` pairs, which keeps its cost small
-// where misses come one after another (wide distributions); a hit resets
-// that wait, and one that took too few values to be worth it only halves
-// it (resetting it let short table runs cost a mispredicted branch a pair
-// at scale 8: 189 -> 231 M/s, docs/benchmark.md).
-class Backoff {
- public:
-  Backoff(bool enabled, int longest_wait)
-      : wait_(enabled ? 0 : -1), longest_wait_(longest_wait) {}
-  bool Due() const { return wait_ == 0; }
-  // Disabled, or missed three times or more in a row.
-  bool Rarely() const { return wait_ < 0 || backoff_ >= 7; }
-  void Hit(bool worth) { backoff_ = worth ? 0 : backoff_ / 2; }
-  void Miss() {
-    backoff_ = std::min(2 * backoff_ + 1, longest_wait_);
-    wait_ = backoff_;
-  }
-  void Tick() {  // one pair decoded another way
-    if (wait_ > 0) --wait_;
-  }
-
- private:
-  int wait_;  // pairs until Due(); -1: never
-  const int longest_wait_;
-  int backoff_ = 0;
-};
 
 // Words: the word decoder of the values of runs of non-zeros
 // (decode_rice.h), NoRiceWords where they are not decoded from words.
@@ -97,7 +70,7 @@ class UnitDecoder {
     while (pos < count) {
       if (table_turn.Due()) {
         const size_t before = pos;
-        if (DecodePairsByTable(out, count, &pos)) {
+        if (DecodePairsByTable(reader_, *table_, out, count, &pos)) {
           table_turn.Hit(pos - before >= kTableWorth);
           continue;
         }
@@ -191,65 +164,6 @@ class UnitDecoder {
       std::memset(out + pos, 0, 8 * sizeof(Out));
     } else {
       std::memset(out + pos, 0, zeros * sizeof(Out));
-    }
-  }
-
-  // Decodes pairs through table_ while they fit in a lookup, at least
-  // kPairTableElements elements from the end of the unit (each lookup stores
-  // that many) and away from the end of the string. Up to four lookups share
-  // one peeked word (4 x 12 bits <= kPeekBits). Returns whether it decoded any.
-  template <typename Out>
-  LAPLACE_RICE_INLINE bool DecodePairsByTable(Out* out, size_t count,
-                                              size_t* pos_io) {
-    const size_t start = *pos_io;
-    size_t pos = start;
-    while (reader_.CanPeekFast() && count - pos >= 4 * kPairTableElements) {
-      uint64_t word = reader_.PeekFast();
-      int used = 0;
-      for (int lookup = 0; lookup < 4; ++lookup) {
-        const size_t pattern = word & kPairTableMask;
-        const int bits = table_->bits[pattern];
-        if (bits == 0) {
-          reader_.Skip(used);
-          *pos_io = pos;
-          return pos != start;
-        }
-        StoreInt8s(out + pos, table_->values[pattern]);
-        pos += table_->elements[pattern];
-        word >>= bits;
-        used += bits;
-      }
-      reader_.Skip(used);
-    }
-    *pos_io = pos;
-    return pos != start;
-  }
-
-  // Decodes the values of a run of non-zeros that ends at `end` through
-  // non_zero_table_, while they fit in a lookup, at least kPairTableElements
-  // elements from the end of the unit and away from the end of the string.
-  template <typename Out>
-  LAPLACE_RICE_INLINE void DecodeNonZerosByTable(Out* out, size_t count,
-                                                 size_t end, size_t* pos_io) {
-    size_t pos = *pos_io;
-    while (pos < end && count - pos >= kPairTableElements &&
-           reader_.CanPeekFast()) {
-      const size_t pattern = reader_.PeekFast() & kPairTableMask;
-      const size_t whole = non_zero_table_->whole[pattern];
-      if (whole == 0) break;
-      const size_t taken = std::min(whole, end - pos);
-      StoreInt8s(out + pos, non_zero_table_->values[pattern]);
-      reader_.Skip((non_zero_table_->ends[pattern] >> (4 * (taken - 1))) & 15);
-      pos += taken;
-    }
-    *pos_io = pos;
-  }
-
-  // Stores the kPairTableElements signed bytes of `packed` as Out values.
-  template <typename Out>
-  static LAPLACE_RICE_INLINE void StoreInt8s(Out* out, uint64_t packed) {
-    for (int i = 0; i < kPairTableElements; ++i) {
-      out[i] = static_cast<Out>(static_cast<int8_t>(packed >> (8 * i)));
     }
   }
 
@@ -357,7 +271,7 @@ class UnitDecoder {
     if constexpr (kWordValues) {
       DecodeRiceRun(out, count, end, pos_io);
     } else if (non_zero_table_ != nullptr) {
-      DecodeNonZerosByTable(out, count, end, pos_io);
+      DecodeNonZerosByTable(reader_, *non_zero_table_, out, count, end, pos_io);
     }
   }
 

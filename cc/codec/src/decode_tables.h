@@ -1,13 +1,16 @@
-// The decoder's lookup tables: for the pairs (run of zeros, non-zero) of
-// the mode without runs of non-zeros, and for the values of a run of
-// non-zeros, each giving up to 8 values for the next 12 bits of a string.
+// The decoder's lookup tables, and the loops that decode through them: for
+// the pairs (run of zeros, non-zero) of the mode without runs of
+// non-zeros, and for the values of a run of non-zeros, each giving up to 8
+// values for the next 12 bits of a string.
 #ifndef LAPLACE_RICE_CODEC_SRC_DECODE_TABLES_H_
 #define LAPLACE_RICE_CODEC_SRC_DECODE_TABLES_H_
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 
+#include "bit_io.h"
 #include "codes.h"
 #include "decode_rice.h"
 #include "laplace_rice/codec.h"
@@ -153,6 +156,65 @@ const NonZeroTable* NonZeroTableFor(const CodeParams& params, const Mags& mags) 
   static std::atomic<const NonZeroTable*> tables[kTableCodes];
   return CachedTable(tables[CodeIndex(params.magnitude_code)],
                      [&](NonZeroTable* table) { FillNonZeroTable(mags, table); });
+}
+
+// Stores the kPairTableElements signed bytes of `packed` as Out values.
+template <typename Out>
+LAPLACE_RICE_INLINE void StoreInt8s(Out* out, uint64_t packed) {
+  for (int i = 0; i < kPairTableElements; ++i) {
+    out[i] = static_cast<Out>(static_cast<int8_t>(packed >> (8 * i)));
+  }
+}
+
+// Decodes pairs through `table` while they fit in a lookup, at least
+// kPairTableElements elements from the end of the unit (each lookup stores
+// that many) and away from the end of the string. Up to four lookups share
+// one peeked word (4 x 12 bits <= kPeekBits). Returns whether it decoded any.
+template <typename Out>
+LAPLACE_RICE_INLINE bool DecodePairsByTable(BitReader& reader, const PairTable& table,
+                                            Out* out, size_t count, size_t* pos_io) {
+  const size_t start = *pos_io;
+  size_t pos = start;
+  while (reader.CanPeekFast() && count - pos >= 4 * kPairTableElements) {
+    uint64_t word = reader.PeekFast();
+    int used = 0;
+    for (int lookup = 0; lookup < 4; ++lookup) {
+      const size_t pattern = word & kPairTableMask;
+      const int bits = table.bits[pattern];
+      if (bits == 0) {
+        reader.Skip(used);
+        *pos_io = pos;
+        return pos != start;
+      }
+      StoreInt8s(out + pos, table.values[pattern]);
+      pos += table.elements[pattern];
+      word >>= bits;
+      used += bits;
+    }
+    reader.Skip(used);
+  }
+  *pos_io = pos;
+  return pos != start;
+}
+
+// Decodes the values of a run of non-zeros that ends at `end` through
+// `table`, while they fit in a lookup, at least kPairTableElements elements
+// from the end of the unit and away from the end of the string.
+template <typename Out>
+LAPLACE_RICE_INLINE void DecodeNonZerosByTable(BitReader& reader, const NonZeroTable& table,
+                                               Out* out, size_t count, size_t end,
+                                               size_t* pos_io) {
+  size_t pos = *pos_io;
+  while (pos < end && count - pos >= kPairTableElements && reader.CanPeekFast()) {
+    const size_t pattern = reader.PeekFast() & kPairTableMask;
+    const size_t whole = table.whole[pattern];
+    if (whole == 0) break;
+    const size_t taken = std::min(whole, end - pos);
+    StoreInt8s(out + pos, table.values[pattern]);
+    reader.Skip((table.ends[pattern] >> (4 * (taken - 1))) & 15);
+    pos += taken;
+  }
+  *pos_io = pos;
 }
 
 }  // namespace internal
