@@ -380,7 +380,8 @@ class UnitDecoder {
 // type and CPU target, which makes the decoder there (a local, whose fields
 // stay in registers): with every decoder in one function, adding one made
 // the loops of the others 7 to 16 % slower (docs/benchmark.md).
-template <typename Out, class Run>
+// kVectorLanes: as for WithRiceWordsFor().
+template <bool kVectorLanes, typename Out, class Run>
 Status DecodeUnit(const uint8_t* data, size_t size, size_t slack,
                   const CodeParams& params, Out* out, size_t count,
                   const Run& run) {
@@ -397,7 +398,7 @@ Status DecodeUnit(const uint8_t* data, size_t size, size_t slack,
       return run(make_decoder, out, count, params.use_run_length_for_non_zeros);
     };
     if constexpr (std::is_same_v<Mags, RiceMagnitudes>) {
-      return WithRiceWordsFor(params.magnitude_code, decode);
+      return WithRiceWordsFor<kVectorLanes>(params.magnitude_code, decode);
     } else {
       return decode(NoRiceWords{});
     }

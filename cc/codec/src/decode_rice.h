@@ -229,10 +229,15 @@ struct NoRiceWords {
 };
 
 // Calls f(Words{}) with the word decoder for magnitude code `code`
-// (FORMAT.md's magnitude_code; gamma below 0).
-template <class F>
+// (FORMAT.md's magnitude_code; gamma below 0). kVectorLanes: whether the
+// CPU target has the variable shifts and bit counts of RiceZeroWords (AVX2,
+// POPCNT); without them its lanes cost more than TakeRiceValues' code
+// after code (docs/benchmark.md).
+template <bool kVectorLanes, class F>
 auto WithRiceWordsFor(int code, F&& f) {
-  if (code == 0) return f(RiceZeroWords{});
+  if constexpr (kVectorLanes) {
+    if (code == 0) return f(RiceZeroWords{});
+  }
   switch (RiceValuesPerWord(code)) {
     case 8: return f(RiceWords<8>{});
     case 6: return f(RiceWords<6>{});

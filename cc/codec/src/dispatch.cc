@@ -24,7 +24,9 @@ namespace {
 
 // Defines struct `Target`: the three kernels compiled with `ATTRIBUTES`.
 // Each is a call of the generic kernel, which the attributes recompile.
-#define LAPLACE_RICE_KERNELS_FOR_TARGET(Target, ATTRIBUTES)                   \
+// VECTOR_LANES: whether the target decodes with the vector-lane word
+// decoders (decode_rice.h's WithRiceWordsFor).
+#define LAPLACE_RICE_KERNELS_FOR_TARGET(Target, ATTRIBUTES, VECTOR_LANES)     \
   struct Target {                                                             \
     template <class Values>                                                   \
     ATTRIBUTES static uint64_t CountRange(const Values& values, size_t begin, \
@@ -50,7 +52,7 @@ namespace {
     static Status DecodeUnit(const uint8_t* data, size_t size, size_t slack,  \
                              const CodeParams& params, Out* out,              \
                              size_t count) {                                  \
-      return internal::DecodeUnit(                                            \
+      return internal::DecodeUnit<VECTOR_LANES>(                              \
           data, size, slack, params, out, count,                              \
           [](const auto& make_decoder, Out* to, size_t n, bool nz_runs) {     \
             return Decode(make_decoder, to, n, nz_runs);                      \
@@ -64,11 +66,19 @@ namespace {
     }                                                                         \
   };
 
-LAPLACE_RICE_KERNELS_FOR_TARGET(Baseline, /* the compiler's flags */)
+// The vector-lane word decoders (decode_rice.h) where the compiler's flags
+// give them AVX2 and POPCNT, or off x86 (where they are not measured).
+#if defined(__x86_64__) && !(defined(__AVX2__) && defined(__POPCNT__))
+constexpr bool kBaselineVectorLanes = false;
+#else
+constexpr bool kBaselineVectorLanes = true;
+#endif
+
+LAPLACE_RICE_KERNELS_FOR_TARGET(Baseline, /* the compiler's flags */, kBaselineVectorLanes)
 
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(LAPLACE_RICE_NO_DISPATCH)
 #define LAPLACE_RICE_DISPATCH_V3 1
-LAPLACE_RICE_KERNELS_FOR_TARGET(X86_64_V3, __attribute__((target("arch=x86-64-v3"), flatten)))
+LAPLACE_RICE_KERNELS_FOR_TARGET(X86_64_V3, __attribute__((target("arch=x86-64-v3"), flatten)), true)
 
 // The features are named one by one because clang before 16 does not know
 // the "x86-64-v3" level name in __builtin_cpu_supports; every CPU with these
