@@ -57,6 +57,7 @@ class UnitDecoder {
     return Status();
   }
 
+ private:
   // FORMAT.md's sequence without runs of non-zeros: pairs of a run of zeros
   // and a non-zero. Fast paths are tried in turn, each on a Backoff (a miss
   // leaves the pair that missed to the ones after it).
@@ -140,7 +141,6 @@ class UnitDecoder {
     return Status();
   }
 
- private:
   static constexpr bool kRiceMagnitudes = std::is_same_v<Mags, RiceMagnitudes>;
   static constexpr bool kWordValues = Words::kStores > 0;
   static constexpr bool kRiceZeroWords = std::is_same_v<Words, RiceZeroWords>;
