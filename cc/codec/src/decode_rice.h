@@ -6,6 +6,9 @@
 //   k = 1..8   TakeRiceValues: code after code, each from the word alone
 //              (the sign bit, the unary prefix by one count of trailing
 //              zeros, the k low bits)
+// and, without runs of non-zeros, the pairs of an empty run of zeros and a
+// Rice-0 value (the defaults on wide data) the way of k = 0:
+// TakeRiceZeroPairs.
 // A lookup table holds one or two such values at the tuned codes of wide
 // data (Rice 2 to 4, 5 to 8 bits a value); here a value costs a few shifts.
 #ifndef LAPLACE_RICE_CODEC_SRC_DECODE_RICE_H_
