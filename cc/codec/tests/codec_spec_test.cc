@@ -370,6 +370,18 @@ TEST(CodecSpecTest, CountBitsIsExactForAllRunLengths) {
   }
 }
 
+// `code` decodes to x as float (values converted as they are stored).
+void ExpectFloatDecodeMatches(const std::string& code, const std::vector<int32_t>& x,
+                              const CodeParams& p) {
+  std::vector<float> floats(x.size(), 7.0f);
+  ASSERT_TRUE(DecodeTo(reinterpret_cast<const uint8_t*>(code.data()), code.size(), p,
+                       floats.data(), floats.size())
+                  .ok());
+  for (size_t i = 0; i < x.size(); ++i) {
+    ASSERT_EQ(floats[i], static_cast<float>(x[i])) << Describe(p) << " at " << i;
+  }
+}
+
 // `mutations` damaged copies of `code` (every fourth cut short, the others
 // with a bit flipped) decode to the oracle's values, or fail where it fails,
 // with DataLoss.
@@ -455,14 +467,7 @@ TEST(CodecSpecTest, RunsOfNonZerosRiceWordsMatchTheOracle) {
         }
       }
       ExpectMatchesSpec(x, p);
-      const std::string code = oracle::Encode(x, p);
-      std::vector<float> floats(x.size(), 7.0f);
-      ASSERT_TRUE(DecodeTo(reinterpret_cast<const uint8_t*>(code.data()), code.size(), p,
-                           floats.data(), floats.size())
-                      .ok());
-      for (size_t i = 0; i < x.size(); ++i) {
-        ASSERT_EQ(floats[i], static_cast<float>(x[i])) << Describe(p) << " at " << i;
-      }
+      ExpectFloatDecodeMatches(oracle::Encode(x, p), x, p);
     }
   }
 }
@@ -490,13 +495,7 @@ TEST(CodecSpecTest, EmptyRunPairWordsMatchTheOracle) {
     }
     ExpectMatchesSpec(x, p);
     const std::string code = oracle::Encode(x, p);
-    std::vector<float> floats(x.size(), 7.0f);
-    ASSERT_TRUE(DecodeTo(reinterpret_cast<const uint8_t*>(code.data()), code.size(), p,
-                         floats.data(), floats.size())
-                    .ok());
-    for (size_t i = 0; i < x.size(); ++i) {
-      ASSERT_EQ(floats[i], static_cast<float>(x[i])) << Describe(p) << " at " << i;
-    }
+    ExpectFloatDecodeMatches(code, x, p);
     ExpectDamageDecodedAsTheOracleDoes(code, p, x.size(), 200, rng);
   }
 }
