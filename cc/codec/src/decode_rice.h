@@ -60,7 +60,8 @@ inline uint64_t RiceZeroCodeEnds(uint64_t bits) {
 }
 
 // Eight uint32 lanes: GCC and clang compile arithmetic on them to AVX2 in
-// the x86-64-v3 kernels and to SSE2 pairs in the baseline ones.
+// the x86-64-v3 kernels (the x86 baseline ones do without them, see
+// WithRiceWordsFor).
 typedef uint32_t U32x8 __attribute__((vector_size(32)));
 typedef int32_t I32x8 __attribute__((vector_size(32)));
 

@@ -74,7 +74,7 @@ inline uint64_t RunLogs(const int32_t* x, size_t base, size_t end,
     size_t stop = first;
     while (stop < end && x[stop] == 0) ++stop;
     const uint64_t length = stop - first;  // >= 63: floor(log2(L + 1)) >= 6
-    logs += static_cast<uint64_t>(63 - __builtin_clzll(length + 1)) - 5;
+    logs += static_cast<uint64_t>(HighestBit(length + 1)) - 5;
   }
   return logs;
 }
