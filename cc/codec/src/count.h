@@ -3,7 +3,8 @@
 // target; below it, one loop per case:
 //   CountPlainValueByValue  without runs of non-zeros, any codes
 //   CountPlainByZeroMasks   without runs of non-zeros, int32, gamma runs
-//   WalkRuns* + BitCounter  with runs of non-zeros
+//   CountGroupsByZeroMasks  with runs of non-zeros, int32, gamma runs
+//   WalkRuns* + BitCounter  with runs of non-zeros, other cases
 #ifndef LAPLACE_RICE_CODEC_SRC_COUNT_H_
 #define LAPLACE_RICE_CODEC_SRC_COUNT_H_
 
@@ -41,29 +42,39 @@ uint64_t CountPlainValueByValue(const Values& values, size_t begin, size_t end,
   return bits;
 }
 
+// The magnitude codes of the non-zeros of x[begin, end). No carried
+// dependency: vectorizes.
+template <class Mags>
+uint64_t MagnitudeBits(const int32_t* x, size_t begin, size_t end,
+                       const Mags& mags) {
+  uint64_t bits = 0;
+  for (size_t i = begin; i < end; ++i) {
+    const uint64_t non_zero = x[i] != 0;
+    bits += mags.Length(MagnitudeOr1(x[i])) & (0 - non_zero);
+  }
+  return bits;
+}
+
 // The same for int32 values with gamma run lengths (the default), from bit
 // masks of the zeros. A run of L zeros costs 2 * floor(log2(L + 1)) + 1
-// bits, and floor(log2(L + 1)) is the number of j >= 1 with L >= 2^j - 1:
-// so the run bits are a popcount per level of the runs' first zeros that
-// have 1, 3, 7, 15 or 31 more zeros after them (RunLogs). No step depends on
-// the one before, unlike the run carried by CountPlainValueByValue's loop.
+// bits: RunLogs<1> sums the floor(log2(L + 1)) of the runs that start in a
+// mask word, with no step depending on the one before, unlike the run
+// carried by CountPlainValueByValue's loop.
 template <class Mags>
 uint64_t CountPlainByZeroMasks(const int32_t* x, size_t begin, size_t end,
                                const Mags& mags) {
   if (begin >= end) return 0;
-  uint64_t magnitude_bits = 0;  // no carried dependency: vectorizes
-  for (size_t i = begin; i < end; ++i) {
-    const uint64_t non_zero = x[i] != 0;
-    magnitude_bits += mags.Length(MagnitudeOr1(x[i])) & (0 - non_zero);
-  }
+  const uint64_t magnitude_bits = MagnitudeBits(x, begin, end, mags);
+  const auto zeros_from = [&](size_t first) { return RunFrom<true>(x, first, end); };
   uint64_t zeros = 0;
   uint64_t run_logs = 0;
   uint64_t after_zero = 0;  // begin follows a non-zero or starts the unit
   uint64_t word = ZeroMask(x, begin, end);
   for (size_t base = begin; base < end; base += 64) {
     const uint64_t next = end - base > 64 ? ZeroMask(x, base + 64, end) : 0;
+    const uint64_t starts = word & ~((word << 1) | after_zero);
     zeros += Popcount(word);
-    run_logs += RunLogs(x, base, end, word, next, after_zero);
+    run_logs += RunLogs<1>(starts, word, next, base, zeros_from);
     after_zero = word >> 63;
     word = next;
   }
@@ -71,6 +82,51 @@ uint64_t CountPlainByZeroMasks(const int32_t* x, size_t begin, size_t end,
   const uint64_t trailing_run = x[end - 1] == 0;
   // Per non-zero: its run's 1 bit + 2 * log, a sign bit, its magnitude.
   return non_zeros * 2 + trailing_run + 2 * run_logs + magnitude_bits;
+}
+
+// With runs of non-zeros, for int32 values with gamma run lengths: past the
+// first run of zeros (coded less `offset`), every run of zeros and of
+// non-zeros is coded as its length L less one, in 2 * floor(log2(L)) + 1
+// bits, so the bits are sums over the runs' starts of both mask words
+// (RunLogs<0>), as in CountPlainByZeroMasks. Equals the walk with a
+// BitCounter, without its loop turn (and mispredicted exits) per run.
+template <class Mags>
+uint64_t CountGroupsByZeroMasks(const int32_t* x, size_t begin, size_t end,
+                                uint64_t offset, const GammaRuns& runs,
+                                const Mags& mags) {
+  if (begin >= end) return 0;
+  const size_t first_zeros = x[begin] == 0 ? RunFrom<true>(x, begin, end) : 0;
+  const uint64_t first_run_bits = runs.Length(first_zeros - offset);
+  const size_t start = begin + first_zeros;  // a non-zero, or the end
+  if (start == end) return first_run_bits;
+  const uint64_t magnitude_bits = MagnitudeBits(x, start, end, mags);
+  const auto zeros_from = [&](size_t first) { return RunFrom<true>(x, first, end); };
+  const auto non_zeros_from = [&](size_t first) { return RunFrom<false>(x, first, end); };
+  uint64_t non_zeros = 0;
+  uint64_t run_count = 0;
+  uint64_t run_logs = 0;
+  uint64_t last_zero = 0;      // of the word before: x[start - 1] counts as
+  uint64_t last_non_zero = 0;  // neither, so that x[start] starts a run
+  uint64_t zeros = ZeroMask(x, start, end);
+  for (size_t base = start; base < end; base += 64) {
+    const uint64_t next_zeros = end - base > 64 ? ZeroMask(x, base + 64, end) : 0;
+    const uint64_t non_zero_mask = ~zeros & ValidMask(end - base);
+    const uint64_t next_non_zeros =
+        end - base > 64 ? ~next_zeros & ValidMask(end - base - 64) : 0;
+    const uint64_t zero_starts = zeros & ~((zeros << 1) | last_zero);
+    const uint64_t non_zero_starts =
+        non_zero_mask & ~((non_zero_mask << 1) | last_non_zero);
+    non_zeros += Popcount(non_zero_mask);
+    run_count += Popcount(zero_starts) + Popcount(non_zero_starts);
+    run_logs += RunLogs<0>(zero_starts, zeros, next_zeros, base, zeros_from);
+    run_logs += RunLogs<0>(non_zero_starts, non_zero_mask, next_non_zeros,
+                           base, non_zeros_from);
+    last_zero = zeros >> 63;
+    last_non_zero = non_zero_mask >> 63;
+    zeros = next_zeros;
+  }
+  // Per run: 1 + 2 * log bits; per non-zero: a sign bit, its magnitude.
+  return first_run_bits + run_count + 2 * run_logs + non_zeros + magnitude_bits;
 }
 
 // The sink of the walk with runs of non-zeros that counts.
@@ -109,7 +165,9 @@ uint64_t CountRange(const Values& values, size_t begin, size_t end,
       }
       BitCounter<Runs, Mags> counter{runs, mags};
       const uint64_t offset = unit_start ? 0 : 1;
-      if constexpr (kIsInt32Source<Source>) {
+      if constexpr (kIsInt32Source<Source> && std::is_same_v<Runs, GammaRuns>) {
+        return CountGroupsByZeroMasks(source.data, from, to, offset, runs, mags);
+      } else if constexpr (kIsInt32Source<Source>) {
         WalkRunsByZeroMasks(source.data, from, to, offset, counter);
       } else {
         WalkRunsValueByValue(source, from, to, offset, counter, suspect);

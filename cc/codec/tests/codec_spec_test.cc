@@ -340,14 +340,21 @@ TEST(CodecSpecTest, CountBitsIsExactForAllRunLengths) {
       const int kind = static_cast<int>(rng() % 8);
       const size_t zeros = kind < 5 ? rng() % 4 : kind < 7 ? rng() % 200 : rng() % 100000;
       x.insert(x.end(), zeros, 0);
-      const int32_t magnitude = 1 + static_cast<int32_t>(rng() % 20);
-      x.push_back(rng() % 2 ? magnitude : -magnitude);
+      // Runs of non-zeros as long as those of zeros, for the codes that
+      // count them.
+      const int run_kind = static_cast<int>(rng() % 8);
+      const size_t non_zeros =
+          1 + (run_kind < 5 ? rng() % 4 : run_kind < 7 ? rng() % 200 : rng() % 3000);
+      for (size_t i = 0; i < non_zeros && x.size() < target + 3000; ++i) {
+        const int32_t magnitude = 1 + static_cast<int32_t>(rng() % 20);
+        x.push_back(rng() % 2 ? magnitude : -magnitude);
+      }
     }
     if (trial % 3 == 0) x.insert(x.end(), rng() % 300, 0);  // trailing zeros
     for (const CodeParams& params :
          {CodeParams{-1, 0, false}, CodeParams{-1, 2, false}, CodeParams{-1, -1, false},
           CodeParams{0, 0, false}, CodeParams{3, -1, false}, CodeParams{-1, 0, true},
-          CodeParams{2, 1, true}}) {
+          CodeParams{-1, 2, true}, CodeParams{-1, -1, true}, CodeParams{2, 1, true}}) {
       const uint64_t expected = oracle::Bits(x, params);
       uint64_t bits = 0;
       ASSERT_TRUE(CountBits(x.data(), x.size(), params, &bits).ok());
@@ -363,9 +370,11 @@ TEST(CodecSpecTest, CountBitsIsExactForAllRunLengths) {
   for (size_t n : {size_t{1}, size_t{63}, size_t{64}, size_t{65}, size_t{1} << 20}) {
     const std::vector<int32_t> zeros(n, 0), ones(n, 1);
     for (const std::vector<int32_t>* x : {&zeros, &ones}) {
-      uint64_t bits = 0;
-      ASSERT_TRUE(CountBits(x->data(), x->size(), CodeParams{}, &bits).ok());
-      EXPECT_EQ(bits, oracle::Bits(*x, CodeParams{})) << n;
+      for (const CodeParams& params : {CodeParams{}, CodeParams{-1, 0, true}}) {
+        uint64_t bits = 0;
+        ASSERT_TRUE(CountBits(x->data(), x->size(), params, &bits).ok());
+        EXPECT_EQ(bits, oracle::Bits(*x, params)) << n << " " << Describe(params);
+      }
     }
   }
 }
