@@ -163,16 +163,18 @@ uint64_t CountRange(const Values& values, size_t begin, size_t end,
           return CountPlainValueByValue(source, from, to, runs, mags, suspect);
         }
       }
-      BitCounter<Runs, Mags> counter{runs, mags};
       const uint64_t offset = unit_start ? 0 : 1;
       if constexpr (kIsInt32Source<Source> && std::is_same_v<Runs, GammaRuns>) {
         return CountGroupsByZeroMasks(source.data, from, to, offset, runs, mags);
-      } else if constexpr (kIsInt32Source<Source>) {
-        WalkRunsByZeroMasks(source.data, from, to, offset, counter);
       } else {
-        WalkRunsValueByValue(source, from, to, offset, counter, suspect);
+        BitCounter<Runs, Mags> counter{runs, mags};
+        if constexpr (kIsInt32Source<Source>) {
+          WalkRunsByZeroMasks(source.data, from, to, offset, counter);
+        } else {
+          WalkRunsValueByValue(source, from, to, offset, counter, suspect);
+        }
+        return counter.bits;
       }
-      return counter.bits;
     };
     if constexpr (kIsInt32Source<Values>) {
       return count(values, begin, end, begin == 0);
