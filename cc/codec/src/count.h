@@ -65,7 +65,6 @@ uint64_t CountPlainByZeroMasks(const int32_t* x, size_t begin, size_t end,
                                const Mags& mags) {
   if (begin >= end) return 0;
   const uint64_t magnitude_bits = MagnitudeBits(x, begin, end, mags);
-  const auto zeros_from = [&](size_t first) { return RunFrom<true>(x, first, end); };
   uint64_t zeros = 0;
   uint64_t run_logs = 0;
   uint64_t after_zero = 0;  // begin follows a non-zero or starts the unit
@@ -74,7 +73,7 @@ uint64_t CountPlainByZeroMasks(const int32_t* x, size_t begin, size_t end,
     const uint64_t next = end - base > 64 ? ZeroMask(x, base + 64, end) : 0;
     const uint64_t starts = word & ~((word << 1) | after_zero);
     zeros += Popcount(word);
-    run_logs += RunLogs<1>(starts, word, next, base, zeros_from);
+    run_logs += RunLogs<1, true>(starts, word, next, x, base, end);
     after_zero = word >> 63;
     word = next;
   }
@@ -100,8 +99,6 @@ uint64_t CountGroupsByZeroMasks(const int32_t* x, size_t begin, size_t end,
   const size_t start = begin + first_zeros;  // a non-zero, or the end
   if (start == end) return first_run_bits;
   const uint64_t magnitude_bits = MagnitudeBits(x, start, end, mags);
-  const auto zeros_from = [&](size_t first) { return RunFrom<true>(x, first, end); };
-  const auto non_zeros_from = [&](size_t first) { return RunFrom<false>(x, first, end); };
   uint64_t non_zeros = 0;
   uint64_t run_count = 0;
   uint64_t run_logs = 0;
@@ -118,9 +115,9 @@ uint64_t CountGroupsByZeroMasks(const int32_t* x, size_t begin, size_t end,
         non_zero_mask & ~((non_zero_mask << 1) | last_non_zero);
     non_zeros += Popcount(non_zero_mask);
     run_count += Popcount(zero_starts) + Popcount(non_zero_starts);
-    run_logs += RunLogs<0>(zero_starts, zeros, next_zeros, base, zeros_from);
-    run_logs += RunLogs<0>(non_zero_starts, non_zero_mask, next_non_zeros,
-                           base, non_zeros_from);
+    run_logs += RunLogs<0, true>(zero_starts, zeros, next_zeros, x, base, end);
+    run_logs += RunLogs<0, false>(non_zero_starts, non_zero_mask,
+                                  next_non_zeros, x, base, end);
     last_zero = zeros >> 63;
     last_non_zero = non_zero_mask >> 63;
     zeros = next_zeros;

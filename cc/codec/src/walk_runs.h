@@ -61,8 +61,7 @@ void WalkRunsByZeroMasks(const int32_t* x, size_t begin, size_t end,
     const size_t n = std::min<size_t>(64, end - base);
     const uint64_t word = ZeroMask(x, base, end);
     // Bit j: x[base + j] is zero and x[base + j - 1] is not, or the reverse.
-    uint64_t changes = (word ^ ((word << 1) | last_zero)) &
-                       (n == 64 ? ~uint64_t{0} : LowMask(static_cast<int>(n)));
+    uint64_t changes = (word ^ ((word << 1) | last_zero)) & ValidMask(n);
     last_zero = (word >> (n - 1)) & 1;
     for (; changes != 0; changes &= changes - 1) {
       const size_t at = base + static_cast<size_t>(CountTrailingZeros(changes));

@@ -69,16 +69,17 @@ struct Bits128 {
   }
 };
 
-// Sum of floor(log2(L + kPlus)) (kPlus 0 or 1) over the runs of set bits of
-// `word` (a mask of 64 values from x[base]) that start at the bits of
-// `starts`, L being a run's length; `next` is the mask of the following 64
-// values. floor(log2(L + kPlus)) counts the j >= 1 with L >= 2^j - kPlus:
-// a popcount per level of the starts whose runs are that long, from masks
-// of where K bits in a row are set, up to 63 or 64; longer runs are
-// measured (run_length(first)). No step depends on the run before.
-template <int kPlus, class RunLength>
+// Sum of floor(log2(L + kPlus)) (kPlus 0 or 1) over the runs of zeros
+// (kZeros) or non-zeros of x[base, end) that start at the bits of `starts`,
+// L being a run's length; `word` is their mask of the 64 values from
+// x[base] (set bits: in such a run), `next` that of the following 64.
+// floor(log2(L + kPlus)) counts the j >= 1 with L >= 2^j - kPlus: a
+// popcount per level of the starts whose runs are that long, from masks of
+// where K bits in a row are set, up to 63 or 64; longer runs are measured
+// (RunFrom). No step depends on the run before.
+template <int kPlus, bool kZeros>
 inline uint64_t RunLogs(uint64_t starts, uint64_t word, uint64_t next,
-                        size_t base, const RunLength& run_length) {
+                        const int32_t* x, size_t base, size_t end) {
   static_assert(kPlus == 0 || kPlus == 1);
   if (starts == 0) return 0;
   const Bits128 w{word, next};
@@ -109,7 +110,7 @@ inline uint64_t RunLogs(uint64_t starts, uint64_t word, uint64_t next,
   }
   for (; long_runs != 0; long_runs &= long_runs - 1) {
     const size_t first = base + static_cast<size_t>(CountTrailingZeros(long_runs));
-    const uint64_t length = run_length(first);  // floor(log2(L + kPlus)) >= 6
+    const uint64_t length = RunFrom<kZeros>(x, first, end);  // log >= 6
     logs += static_cast<uint64_t>(HighestBit(length + kPlus)) - 5;
   }
   return logs;
