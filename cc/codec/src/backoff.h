@@ -18,8 +18,6 @@ class Backoff {
   Backoff(bool enabled, int longest_wait)
       : wait_(enabled ? 0 : -1), longest_wait_(longest_wait) {}
   bool Due() const { return wait_ == 0; }
-  // Disabled, or missed three times or more in a row.
-  bool Rarely() const { return wait_ < 0 || backoff_ >= 7; }
   void Hit(bool worth) { backoff_ = worth ? 0 : backoff_ / 2; }
   void Miss() {
     backoff_ = std::min(2 * backoff_ + 1, longest_wait_);

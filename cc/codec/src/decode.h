@@ -59,15 +59,20 @@ class UnitDecoder {
 
  private:
   // FORMAT.md's sequence without runs of non-zeros: pairs of a run of zeros
-  // and a non-zero. Fast paths are tried in turn, each on a Backoff (a miss
-  // leaves the pair that missed to the ones after it).
+  // and a non-zero, by words of pairs or pair by pair (PairWordsPay()).
   template <typename Out>
   Status DecodePairs(Out* out, size_t count, size_t* pos_io) {
+    return PairWordsPay(count) ? DecodePairsByWords(out, count, pos_io)
+                               : DecodePairsWithTable(out, count, pos_io);
+  }
+
+  // Pair by pair, trying the pair table first on a Backoff (a miss leaves
+  // the pair that missed to the decoding of one pair).
+  template <typename Out>
+  Status DecodePairsWithTable(Out* out, size_t count, size_t* pos_io) {
     size_t pos = 0;
-    // A try of the pair words costs more than one of the table: tried
-    // every 31 pairs, they slowed the defaults at scale 30 by 9 %.
+    // Tried every 31 pairs at most: each miss costs a mispredicted branch.
     Backoff table_turn(table_ != nullptr, 31);
-    Backoff words_turn(kRiceZeroWords && runs_.EmptyRunIsOneBit(), 127);
     while (pos < count) {
       if (table_turn.Due()) {
         const size_t before = pos;
@@ -77,34 +82,44 @@ class UnitDecoder {
         }
         table_turn.Miss();
       }
-      if (words_turn.Due()) {
-        const size_t before = pos;
-        // Through runs of zeros only where the table seldom applies: a
-        // loop there would keep it from the narrow data it is faster on.
-        DecodeEmptyRunPairs(out, count, table_turn.Rarely(), &pos);
-        if (pos - before >= kPairWordsCallWorth) {
-          words_turn.Hit(true);
-        } else {
-          words_turn.Miss();
-        }
-        if (pos != before) {
-          table_turn.Tick();
-          continue;
-        }
-      }
       table_turn.Tick();
-      words_turn.Tick();
-      if (DecodePairFast(out, count, &pos)) continue;
-      uint64_t zeros;
-      if (!ReadRun(count - pos, &zeros)) return Error("run of zeros", pos);
-      FillZeros(out, pos, zeros, count);
-      pos += zeros;
-      if (pos == count) break;
-      if (!ReadNonZero(&out[pos])) return Error("non-zero value", pos);
-      ++pos;
+      if (const char* what = DecodePair(out, count, &pos)) {
+        return Error(what, pos);
+      }
     }
     *pos_io = pos;
     return Status();
+  }
+
+  // Words of pairs (DecodePairWords()), and one pair where a word takes none.
+  template <typename Out>
+  Status DecodePairsByWords(Out* out, size_t count, size_t* pos_io) {
+    size_t pos = 0;
+    while (pos < count) {
+      DecodePairWords(out, count, &pos);
+      if (const char* what = DecodePair(out, count, &pos)) {
+        return Error(what, pos);
+      }
+    }
+    *pos_io = pos;
+    return Status();
+  }
+
+  // One pair (or the unit's last run of zeros); returns what could not be
+  // decoded, null when all went well.
+  template <typename Out>
+  LAPLACE_RICE_INLINE const char* DecodePair(Out* out, size_t count,
+                                             size_t* pos_io) {
+    if (DecodePairFast(out, count, pos_io)) return nullptr;
+    size_t& pos = *pos_io;
+    uint64_t zeros;
+    if (!ReadRun(count - pos, &zeros)) return "run of zeros";
+    FillZeros(out, pos, zeros, count);
+    pos += zeros;
+    if (pos == count) return nullptr;
+    if (!ReadNonZero(&out[pos])) return "non-zero value";
+    ++pos;
+    return nullptr;
   }
 
   // FORMAT.md's sequence with runs of non-zeros: groups of a run of zeros,
@@ -144,10 +159,17 @@ class UnitDecoder {
   static constexpr bool kRiceMagnitudes = std::is_same_v<Mags, RiceMagnitudes>;
   static constexpr bool kWordValues = Words::kStores > 0;
   static constexpr bool kRiceZeroWords = std::is_same_v<Words, RiceZeroWords>;
-  // DecodeEmptyRunPairs() goes on while a word takes this many pairs, and
-  // counts as a hit when a call takes this many (docs/benchmark.md).
-  static constexpr size_t kPairWordsWorth = 3;
-  static constexpr size_t kPairWordsCallWorth = 8;
+  // Words of pairs pay between these average code lengths (bits a value,
+  // the string's over its unit's): with shorter codes the pair table takes
+  // more pairs a lookup than a word takes, with longer ones a word takes
+  // too few pairs to pay for finding them (docs/benchmark.md).
+  static constexpr size_t kPairWordsFromBits = 5;
+  static constexpr size_t kPairWordsBelowBits = 24;
+  bool PairWordsPay(size_t count) const {
+    if (!kRiceZeroWords || !runs_.EmptyRunIsOneBit()) return false;
+    const uint64_t bits = reader_.Remaining();
+    return bits >= kPairWordsFromBits * count && bits < kPairWordsBelowBits * count;
+  }
   int MagnitudeRiceK() const {
     if constexpr (kRiceMagnitudes) {
       return mags_.code.k;
@@ -167,31 +189,30 @@ class UnitDecoder {
     }
   }
 
-  // Pairs of an empty run of zeros and a Rice-0 non-zero (the defaults'
-  // codes on wide data), up to eight from a peeked word (decode_rice.h),
-  // away from the end of the unit and of the string, with the pairs that
-  // have runs of zeros between them, until a word takes fewer than
-  // kPairWordsWorth pairs where codes are long.
+  // Pairs of a run of zeros and a Rice-0 non-zero, word by word, away from
+  // the end of the unit and of the string: from each peeked word the first
+  // pair's run of zeros (up to 8) as a code, then that pair and the pairs
+  // with empty runs after it, up to eight (TakeRiceZeroPairs()). Stops at a
+  // word that takes no pair.
   template <typename Out>
-  LAPLACE_RICE_INLINE void DecodeEmptyRunPairs(Out* out, size_t count,
-                                               bool through_runs,
-                                               size_t* pos_io) {
+  LAPLACE_RICE_INLINE void DecodePairWords(Out* out, size_t count, size_t* pos_io) {
     if constexpr (kRiceZeroWords) {
       size_t pos = *pos_io;
-      while (reader_.CanPeekFast() && count - pos > 8) {
+      // Room for 8 zeros and 8 values stored whole.
+      while (reader_.CanPeekFast() && count - pos > 2 * 8) {
         const uint64_t word = reader_.PeekFast();
-        const RiceTake take = TakeRiceZeroPairs(word, kPeekBits, out + pos);
-        reader_.Skip(take.bits);
-        pos += take.values;
-        if (take.values >= kPairWordsWorth) continue;
-        // A word that starts with a run of zeros (its run bit 0): that pair
-        // here, and on. Other short takes mean many runs of zeros (narrow
-        // data, where the pair table is faster) or long codes.
-        const bool at_run = (word & 1) == 0;
-        if (!through_runs || take.values > 0 || !at_run ||
-            !DecodePairFast(out, count, &pos)) {
-          break;
-        }
+        uint64_t zeros;
+        int run_used;
+        if (!runs_.DecodeFast(word, &zeros, &run_used) || zeros > 8) break;
+        // A run bit 1 in place of the run read makes the rest of the word
+        // a sequence of pairs with empty runs.
+        const uint64_t pairs = ((word >> run_used) << 1) | 1;
+        std::memset(out + pos, 0, 8 * sizeof(Out));
+        const RiceTake take =
+            TakeRiceZeroPairs(pairs, kPeekBits - run_used + 1, out + pos + zeros);
+        if (take.values == 0) break;
+        reader_.Skip(take.bits + run_used - 1);
+        pos += zeros + take.values;
       }
       *pos_io = pos;
     }

@@ -481,31 +481,36 @@ TEST(CodecSpecTest, RunsOfNonZerosRiceWordsMatchTheOracle) {
   }
 }
 
-// Without runs of non-zeros, pairs of an empty run of zeros (a run code of
-// one bit: gamma, Rice 0) and a Rice-0 magnitude are decoded up to eight
-// from one peeked word (decode_rice.h), stopping at a pair with a run of
-// zeros and at codes longer than the word. Stretches of such pairs of every
-// length from 1 to 30 between runs of 1 to 3 zeros, wide magnitudes (the
-// defaults at scale 8) and now and then one of over 57 bits; as int32 and
-// float, whole and damaged. Rice 1 runs take the other paths, as control.
-TEST(CodecSpecTest, EmptyRunPairWordsMatchTheOracle) {
+// Without runs of non-zeros, on wide data (5 to 24 bits a value), pairs
+// of a run of zeros (a run code where the empty run is one bit: gamma,
+// Rice 0) and a Rice-0 magnitude are decoded from peeked words
+// (decode_rice.h): the first pair's run as a code, up to 8 zeros, then up
+// to eight pairs with empty runs, stopping at a pair with a run of zeros
+// and at codes longer than the word. Stretches of such pairs of every
+// length from 1 to 30 between runs of 1 to 12 zeros, magnitudes of the
+// defaults at scale 8 (and at scale 40, past the words' range, as control)
+// and now and then one of over 57 bits; as int32 and float, whole and
+// damaged. Rice 1 runs take the other paths, as control too.
+TEST(CodecSpecTest, PairWordsMatchTheOracle) {
   std::mt19937 rng(91);
-  std::geometric_distribution<int32_t> magnitude(1.0 / 8);
-  for (int run_length_code : {-1, 0, 1}) {
-    const CodeParams p{run_length_code, 0, false};
-    std::vector<int32_t> x;
-    for (int stretch = 1; x.size() < 6000; stretch = stretch % 30 + 1) {
-      x.insert(x.end(), 1 + rng() % 3, 0);
-      for (int i = 0; i < stretch; ++i) {
-        const int32_t m = rng() % 50 == 0 ? 58 + static_cast<int32_t>(rng() % 40)
-                                          : 1 + magnitude(rng);
-        x.push_back(rng() % 2 ? m : -m);
+  for (const double mean_magnitude : {8.0, 40.0}) {
+    std::geometric_distribution<int32_t> magnitude(1.0 / mean_magnitude);
+    for (int run_length_code : {-1, 0, 1}) {
+      const CodeParams p{run_length_code, 0, false};
+      std::vector<int32_t> x;
+      for (int stretch = 1; x.size() < 6000; stretch = stretch % 30 + 1) {
+        x.insert(x.end(), 1 + rng() % 12, 0);
+        for (int i = 0; i < stretch; ++i) {
+          const int32_t m = rng() % 50 == 0 ? 58 + static_cast<int32_t>(rng() % 40)
+                                            : 1 + magnitude(rng);
+          x.push_back(rng() % 2 ? m : -m);
+        }
       }
+      ExpectMatchesSpec(x, p);
+      const std::string code = oracle::Encode(x, p);
+      ExpectFloatDecodeMatches(code, x, p);
+      ExpectDamageDecodedAsTheOracleDoes(code, p, x.size(), 200, rng);
     }
-    ExpectMatchesSpec(x, p);
-    const std::string code = oracle::Encode(x, p);
-    ExpectFloatDecodeMatches(code, x, p);
-    ExpectDamageDecodedAsTheOracleDoes(code, p, x.size(), 200, rng);
   }
 }
 
