@@ -59,21 +59,36 @@ class UnitDecoder {
 
  private:
   // FORMAT.md's sequence without runs of non-zeros: pairs of a run of zeros
-  // and a non-zero, by words of pairs or pair by pair (PairWordsPay()).
+  // and a non-zero, by words of pairs or pair by pair, in stretches of
+  // kPairStretch values; PairWordsPay() picks the way for the first stretch
+  // from the whole string, and for each next one from the stretch before
+  // (a unit's data need not be alike throughout).
   template <typename Out>
   Status DecodePairs(Out* out, size_t count, size_t* pos_io) {
-    return PairWordsPay(count) ? DecodePairsByWords(out, count, pos_io)
-                               : DecodePairsWithTable(out, count, pos_io);
+    size_t pos = 0;
+    bool by_words = PairWordsPay(reader_.Remaining(), count);
+    while (pos < count) {
+      const size_t start = pos;
+      const uint64_t bits_left = reader_.Remaining();
+      const size_t stop = count - pos > kPairStretch ? pos + kPairStretch : count;
+      const Status status = by_words ? DecodePairsByWords(out, count, stop, &pos)
+                                     : DecodePairsWithTable(out, count, stop, &pos);
+      if (!status.ok()) return status;
+      by_words = PairWordsPay(bits_left - reader_.Remaining(), pos - start);
+    }
+    *pos_io = pos;
+    return Status();
   }
 
-  // Pair by pair, trying the pair table first on a Backoff (a miss leaves
-  // the pair that missed to the decoding of one pair).
+  // Pairs from *pos_io on until `stop` or past it, pair by pair, trying the
+  // pair table first on a Backoff (a miss leaves the pair that missed to
+  // the decoding of one pair).
   template <typename Out>
-  Status DecodePairsWithTable(Out* out, size_t count, size_t* pos_io) {
-    size_t pos = 0;
+  Status DecodePairsWithTable(Out* out, size_t count, size_t stop, size_t* pos_io) {
+    size_t pos = *pos_io;
     // Tried every 31 pairs at most: each miss costs a mispredicted branch.
     Backoff table_turn(table_ != nullptr, 31);
-    while (pos < count) {
+    while (pos < stop) {
       if (table_turn.Due()) {
         const size_t before = pos;
         if (DecodePairsByTable(reader_, *table_, out, count, &pos)) {
@@ -91,12 +106,13 @@ class UnitDecoder {
     return Status();
   }
 
-  // Words of pairs (DecodePairWords()), and one pair where a word takes none.
+  // Pairs from *pos_io on until `stop` or past it: words of pairs
+  // (DecodePairWords()), and one pair where a word takes none.
   template <typename Out>
-  Status DecodePairsByWords(Out* out, size_t count, size_t* pos_io) {
-    size_t pos = 0;
-    while (pos < count) {
-      DecodePairWords(out, count, &pos);
+  Status DecodePairsByWords(Out* out, size_t count, size_t stop, size_t* pos_io) {
+    size_t pos = *pos_io;
+    while (pos < stop) {
+      DecodePairWords(out, count, stop, &pos);
       if (const char* what = DecodePair(out, count, &pos)) {
         return Error(what, pos);
       }
@@ -165,10 +181,13 @@ class UnitDecoder {
   // too few pairs to pay for finding them (docs/benchmark.md).
   static constexpr size_t kPairWordsFromBits = 5;
   static constexpr size_t kPairWordsBelowBits = 24;
-  bool PairWordsPay(size_t count) const {
+  // Values a stretch of the way PairWordsPay() picks: enough to make the
+  // choice's cost nothing, few enough to follow data that change.
+  static constexpr size_t kPairStretch = 4096;
+  // Whether words pay for pairs coded in `bits` bits for `values` values.
+  bool PairWordsPay(uint64_t bits, size_t values) const {
     if (!kRiceZeroWords || !runs_.EmptyRunIsOneBit()) return false;
-    const uint64_t bits = reader_.Remaining();
-    return bits >= kPairWordsFromBits * count && bits < kPairWordsBelowBits * count;
+    return bits >= kPairWordsFromBits * values && bits < kPairWordsBelowBits * values;
   }
   int MagnitudeRiceK() const {
     if constexpr (kRiceMagnitudes) {
@@ -193,13 +212,15 @@ class UnitDecoder {
   // the end of the unit and of the string: from each peeked word the first
   // pair's run of zeros (up to 8) as a code, then that pair and the pairs
   // with empty runs after it, up to eight (TakeRiceZeroPairs()). Stops at a
-  // word that takes no pair.
+  // word that takes no pair, and at `stop` or past it.
   template <typename Out>
-  LAPLACE_RICE_INLINE void DecodePairWords(Out* out, size_t count, size_t* pos_io) {
+  LAPLACE_RICE_INLINE void DecodePairWords(Out* out, size_t count, size_t stop,
+                                           size_t* pos_io) {
     if constexpr (kRiceZeroWords) {
       size_t pos = *pos_io;
       // Room for 8 zeros and 8 values stored whole.
-      while (reader_.CanPeekFast() && count - pos > 2 * 8) {
+      const size_t end = count > 2 * 8 ? std::min(count - 2 * 8, stop) : 0;
+      while (pos < end && reader_.CanPeekFast()) {
         const uint64_t word = reader_.PeekFast();
         uint64_t zeros;
         int run_used;

@@ -514,5 +514,35 @@ TEST(CodecSpecTest, PairWordsMatchTheOracle) {
   }
 }
 
+// Without runs of non-zeros the decoder picks words of pairs or the pair
+// table anew for each stretch of 4,096 values, from the bits the stretch
+// before took. A unit whose data change every 5,000 values (narrow, wide,
+// all zeros, wider than the words' range) switches ways mid-unit, with runs
+// of zeros across the stretches' ends; whole, as float and damaged.
+TEST(CodecSpecTest, PairsOfChangingWidthMatchTheOracle) {
+  std::mt19937 rng(93);
+  std::geometric_distribution<int32_t> wide(1.0 / 8), wider(1.0 / 40);
+  for (int run_length_code : {-1, 0, 1}) {
+    const CodeParams p{run_length_code, 0, false};
+    std::vector<int32_t> x;
+    for (int segment = 0; segment < 8; ++segment) {
+      for (int i = 0; i < 5000; ++i) {
+        int32_t m = 0;
+        switch (segment % 4) {
+          case 0: m = rng() % 3 == 0 ? 1 + static_cast<int32_t>(rng() % 2) : 0; break;
+          case 1: m = rng() % 10 == 0 ? 0 : 1 + wide(rng); break;
+          case 2: m = 0; break;
+          case 3: m = 1 + wider(rng); break;
+        }
+        x.push_back(rng() % 2 ? m : -m);
+      }
+    }
+    ExpectMatchesSpec(x, p);
+    const std::string code = oracle::Encode(x, p);
+    ExpectFloatDecodeMatches(code, x, p);
+    ExpectDamageDecodedAsTheOracleDoes(code, p, x.size(), 40, rng);
+  }
+}
+
 }  // namespace
 }  // namespace laplace_rice
