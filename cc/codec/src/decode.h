@@ -175,10 +175,11 @@ class UnitDecoder {
   static constexpr bool kRiceMagnitudes = std::is_same_v<Mags, RiceMagnitudes>;
   static constexpr bool kWordValues = Words::kStores > 0;
   static constexpr bool kRiceZeroWords = std::is_same_v<Words, RiceZeroWords>;
-  // Words of pairs pay between these average code lengths (bits a value,
-  // the string's over its unit's): with shorter codes the pair table takes
-  // more pairs a lookup than a word takes, with longer ones a word takes
-  // too few pairs to pay for finding them (docs/benchmark.md).
+  // Words of pairs pay between these average code lengths (bits a value:
+  // the whole string's for the first stretch, then the stretch before's):
+  // with shorter codes the pair table takes more pairs a lookup than a word
+  // takes, with longer ones a word takes too few pairs to pay for finding
+  // them (docs/benchmark.md).
   static constexpr size_t kPairWordsFromBits = 5;
   static constexpr size_t kPairWordsBelowBits = 24;
   // Values a stretch of the way PairWordsPay() picks: enough to make the
