@@ -416,6 +416,16 @@ void ExpectDamageDecodedAsTheOracleDoes(const std::string& code, const CodeParam
   }
 }
 
+// x against the spec (ExpectMatchesSpec), its string decoded as float, and
+// `mutations` damaged copies of it decoded as the oracle decodes them.
+void ExpectDecodedAsTheOracleDoes(const std::vector<int32_t>& x, const CodeParams& p,
+                                  int mutations, std::mt19937& rng) {
+  ExpectMatchesSpec(x, p);
+  const std::string code = oracle::Encode(x, p);
+  ExpectFloatDecodeMatches(code, x, p);
+  ExpectDamageDecodedAsTheOracleDoes(code, p, x.size(), mutations, rng);
+}
+
 // The decoder agrees with the oracle's on valid strings of every length and
 // on bit-flipped and cut ones: same values, same verdict; the encoder writes
 // the oracle's string. Small magnitudes and short runs take the codec's
@@ -506,10 +516,7 @@ TEST(CodecSpecTest, PairWordsMatchTheOracle) {
           x.push_back(rng() % 2 ? m : -m);
         }
       }
-      ExpectMatchesSpec(x, p);
-      const std::string code = oracle::Encode(x, p);
-      ExpectFloatDecodeMatches(code, x, p);
-      ExpectDamageDecodedAsTheOracleDoes(code, p, x.size(), 200, rng);
+      ExpectDecodedAsTheOracleDoes(x, p, 200, rng);
     }
   }
 }
@@ -537,10 +544,7 @@ TEST(CodecSpecTest, PairsOfChangingWidthMatchTheOracle) {
         x.push_back(rng() % 2 ? m : -m);
       }
     }
-    ExpectMatchesSpec(x, p);
-    const std::string code = oracle::Encode(x, p);
-    ExpectFloatDecodeMatches(code, x, p);
-    ExpectDamageDecodedAsTheOracleDoes(code, p, x.size(), 40, rng);
+    ExpectDecodedAsTheOracleDoes(x, p, 40, rng);
   }
 }
 
