@@ -1,11 +1,13 @@
 // Decoding the values of a run of non-zeros whose magnitudes use a Rice
 // code, several from one peeked word, with no table and no branch between
-// values. Two ways, by k:
+// values. Three ways, by k and CPU target:
 //   k = 0      TakeRiceZeroValues: the ends of all codes at once from the
 //              word's runs of ones, then eight values at once in vector lanes
-//   k = 1..8   TakeRiceValues: code after code, each from the word alone
-//              (the sign bit, the unary prefix by one count of trailing
-//              zeros, the k low bits)
+//   k = 1..8   TakeRiceLanes (x86-64-v3): the codes' bounds code after code
+//              by one count of trailing zeros each, then the values in lanes
+//   k = 0..8   TakeRiceValues (other targets): code after code, each from
+//              the word alone (the sign bit, the unary prefix by one count
+//              of trailing zeros, the k low bits)
 // and, without runs of non-zeros, the pairs of an empty run of zeros and a
 // Rice-0 value (the defaults on wide data) the way of k = 0:
 // TakeRiceZeroPairs.
@@ -99,17 +101,13 @@ inline void NineBounds(uint64_t marks, uint32_t bounds[9]) {
   }
 }
 
-// Stores eight values from the codes in `word` that start at `starts` and
-// end before `ends`, each `kHeader` bits (0 or a pair's run bit), a sign
-// bit, m - 1 zeros and a 1. Each lane makes one value: the magnitude is
-// the code's length less kHeader + 1, the sign bit its bit kHeader.
-template <int kHeader, typename Out>
-LAPLACE_RICE_INLINE void StoreRiceZeroLanes(uint64_t word, const U32x8& starts,
-                                            const U32x8& ends, Out* out) {
-  const U32x8 signs = starts + kHeader;
-  const U32x8 magnitudes = ends - signs - 1;
-  // The sign bit from the word's low or high half, so that a lane's shift
-  // stays below 32 (lanes past the word are not taken).
+// Stores eight values at `out`, each lane's magnitude signed by the sign
+// bit at its offset `signs` (< 64) in `word` (1: positive). The bit comes
+// from the word's low or high half, so that a lane's shift stays below 32
+// (lanes past the word are not taken).
+template <typename Out>
+LAPLACE_RICE_INLINE void StoreSignedLanes(uint64_t word, const U32x8& signs,
+                                          const U32x8& magnitudes, Out* out) {
   const U32x8 in_low = reinterpret_cast<U32x8>(signs < 32);
   const U32x8 half = (in_low & static_cast<uint32_t>(word)) |
                      (~in_low & static_cast<uint32_t>(word >> 32));
@@ -121,6 +119,39 @@ LAPLACE_RICE_INLINE void StoreRiceZeroLanes(uint64_t word, const U32x8& starts,
   } else {
     for (int i = 0; i < 8; ++i) out[i] = static_cast<Out>(values[i]);
   }
+}
+
+// Stores eight values from the codes in `word` that start at `starts` and
+// end before `ends`, each `kHeader` bits (0 or a pair's run bit), a sign
+// bit, m - 1 zeros and a 1. Each lane makes one value: the magnitude is
+// the code's length less kHeader + 1, the sign bit its bit kHeader.
+template <int kHeader, typename Out>
+LAPLACE_RICE_INLINE void StoreRiceZeroLanes(uint64_t word, const U32x8& starts,
+                                            const U32x8& ends, Out* out) {
+  const U32x8 signs = starts + kHeader;
+  StoreSignedLanes(word, signs, ends - signs - 1, out);
+}
+
+// Stores eight values from the Rice-k codes (1 <= k <= 8) in `word` that
+// start at `starts` and end before `ends`: a sign bit, the prefix (zeros
+// and a 1) and k low bits, which each lane reads from one 32-bit window of
+// the word: the low half with the high one's bits above it, or the high
+// half alone, every shift below 32.
+template <typename Out>
+LAPLACE_RICE_INLINE void StoreRiceLanes(uint64_t word, int k, const U32x8& starts,
+                                        const U32x8& ends, Out* out) {
+  const auto low = static_cast<uint32_t>(word);
+  const auto high = static_cast<uint32_t>(word >> 32);
+  const U32x8 at = ends - k;
+  const U32x8 shift = at & 31;
+  const U32x8 from_low =
+      ((U32x8{} + low) >> shift) | ((U32x8{} + (high << 1)) << (31 - shift));
+  const U32x8 from_high = (U32x8{} + high) >> shift;
+  const U32x8 in_low = reinterpret_cast<U32x8>(at < 32);
+  const U32x8 low_bits = ((in_low & from_low) | (~in_low & from_high)) &
+                         static_cast<uint32_t>(LowMask(k));
+  const U32x8 prefixes = ends - starts - static_cast<uint32_t>(k + 2);
+  StoreSignedLanes(word, starts, ((prefixes << k) | low_bits) + 1, out);
 }
 
 // Eight values of a Rice-0 run from one word, their bounds from
@@ -211,16 +242,52 @@ LAPLACE_RICE_INLINE RiceTake TakeRiceValues(uint64_t word, int k, int room,
   return RiceTake{wanted, bits};
 }
 
+// As TakeRiceValues<kValues>() (1 <= k <= kMaxWordRice), but stores eight
+// values: the codes' bounds found code after code, one shift and one count
+// of zeros each, and the values made from the bounds in vector lanes.
+template <int kValues, typename Out>
+LAPLACE_RICE_INLINE RiceTake TakeRiceLanes(uint64_t word, int k, int room,
+                                           size_t wanted, Out* out) {
+  // Bit i is bit i + 1 of the word; the top 1 ends a prefix that runs out
+  // of the word, which makes that code longer than `room`.
+  const uint64_t after_signs = (word >> 1) | (uint64_t{1} << 63);
+  const auto fixed = static_cast<uint32_t>(k + 2);
+  uint32_t bounds[9];
+  uint32_t start = 0;
+  for (int i = 0; i < kValues; ++i) {
+    bounds[i] = start;
+    start += static_cast<uint32_t>(CountTrailingZeros(after_signs >> (start & 63))) + fixed;
+  }
+  for (int i = kValues; i < 9; ++i) bounds[i] = start;
+  const size_t taken = wanted < kValues ? wanted : kValues;
+  // Inside a run `start` stays in a register; only a run's last values
+  // look up their end (a select in place of this branch was slower).
+  const auto bits = static_cast<int>(wanted > kValues ? start : bounds[taken]);
+  if (bits > room) return RiceTake{0, 0};
+  // The lanes built in registers: stored and loaded they cost 10 to 30 %
+  // (docs/benchmark.md).
+  const uint32_t* b = bounds;
+  const U32x8 starts = {b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]};
+  const U32x8 ends = {b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8]};
+  StoreRiceLanes(word, k, starts, ends, out);
+  return RiceTake{taken, bits};
+}
+
 // The word decoders as types, for UnitDecoder: Take() decodes as
-// TakeRiceValues() does and stores kStores values; NoRiceWords where the
+// TakeRiceValues<kValues>() does, in vector lanes where kLanes
+// (TakeRiceLanes()), and stores kStores values; NoRiceWords where the
 // values are not decoded from words (gamma, k > kMaxWordRice).
-template <int kValues>
+template <int kValues, bool kLanes>
 struct RiceWords {
-  static constexpr size_t kStores = kValues;
+  static constexpr size_t kStores = kLanes ? 8 : kValues;
   template <typename Out>
   static LAPLACE_RICE_INLINE RiceTake Take(uint64_t word, int k, int room,
                                            size_t wanted, Out* out) {
-    return TakeRiceValues<kValues>(word, k, room, wanted, out);
+    if constexpr (kLanes) {
+      return TakeRiceLanes<kValues>(word, k, room, wanted, out);
+    } else {
+      return TakeRiceValues<kValues>(word, k, room, wanted, out);
+    }
   }
 };
 struct RiceZeroWords {
@@ -238,8 +305,8 @@ struct NoRiceWords {
 
 // Calls f(Words{}) with the word decoder for magnitude code `code`
 // (FORMAT.md's magnitude_code; gamma below 0). kVectorLanes: whether the
-// CPU target has the variable shifts and bit counts of RiceZeroWords (AVX2,
-// POPCNT); without them its lanes cost more than TakeRiceValues' code
+// CPU target has the variable shifts and bit counts of the vector lanes
+// (AVX2, POPCNT); without them lanes cost more than TakeRiceValues' code
 // after code (docs/benchmark.md).
 template <bool kVectorLanes, class F>
 auto WithRiceWordsFor(int code, F&& f) {
@@ -247,9 +314,9 @@ auto WithRiceWordsFor(int code, F&& f) {
     if (code == 0) return f(RiceZeroWords{});
   }
   switch (RiceValuesPerWord(code)) {
-    case 8: return f(RiceWords<8>{});
-    case 6: return f(RiceWords<6>{});
-    case 4: return f(RiceWords<4>{});
+    case 8: return f(RiceWords<8, kVectorLanes>{});
+    case 6: return f(RiceWords<6, kVectorLanes>{});
+    case 4: return f(RiceWords<4, kVectorLanes>{});
   }
   return f(NoRiceWords{});
 }

@@ -468,7 +468,8 @@ TEST(CodecSpecTest, DecoderMatchesFormatOracle) {
 // Long units of data suited to each k, with runs of every length from 1 to
 // 20 (so that a run ends at every place within a word's values) and now and
 // then a value too long for a word in the middle of a run; the output as
-// int32 and as float.
+// int32 and as float, whole and damaged. On x86-64-v3 k = 1..8 make their
+// values in vector lanes, elsewhere code after code.
 TEST(CodecSpecTest, RunsOfNonZerosRiceWordsMatchTheOracle) {
   std::mt19937 rng(77);
   for (int k = 0; k <= 9; ++k) {
@@ -485,8 +486,7 @@ TEST(CodecSpecTest, RunsOfNonZerosRiceWordsMatchTheOracle) {
           x.push_back(rng() % 2 ? m : -m);
         }
       }
-      ExpectMatchesSpec(x, p);
-      ExpectFloatDecodeMatches(oracle::Encode(x, p), x, p);
+      ExpectDecodedAsTheOracleDoes(x, p, 100, rng);
     }
   }
 }
