@@ -6,6 +6,7 @@ import hashlib
 import os
 import statistics
 import sys
+import threading
 import time
 
 import numpy as np
@@ -28,6 +29,42 @@ def median_seconds(fn, repeats: int) -> tuple[float, list[float]]:
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times), times
+
+
+def cpu_seconds(pid: int | str = "self") -> float | None:
+    """CPU time so far of the threads of process `pid` (those of "self" but
+    the calling one), from Linux's /proc; None where that is missing."""
+    tasks = f"/proc/{pid}/task"
+    if not os.path.isdir(tasks):
+        return None
+    caller = str(threading.get_native_id()) if pid == "self" else None
+    total_ns = 0
+    for tid in os.listdir(tasks):
+        if tid == caller:
+            continue
+        try:
+            with open(f"{tasks}/{tid}/schedstat") as f:
+                total_ns += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass  # the thread ended meanwhile
+    return total_ns / 1e9
+
+
+def wait_until_idle(pid: int | str = "self", timeout_s: float = 0.5) -> float:
+    """Waits until process `pid` (its other threads, for "self") uses under a
+    tenth of a core over 10 ms, at most `timeout_s`; returns the seconds
+    waited. A timed call right after the other side's may otherwise share
+    the cores with that side's thread pools winding down (spinning before
+    they sleep): the reference's halved the speed of some of our calls."""
+    start = time.perf_counter()
+    before = cpu_seconds(pid)
+    while before is not None and time.perf_counter() - start < timeout_s:
+        time.sleep(0.01)
+        after = cpu_seconds(pid)
+        if after is None or after - before < 0.001:
+            break
+        before = after
+    return time.perf_counter() - start
 
 
 def laplace(shape, seed: int) -> np.ndarray:

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-from common import HERE, meps
+from common import HERE, meps, wait_until_idle
 
 REFERENCE_PYTHON = os.path.join(os.environ.get("REFERENCE_VENV", "/tmp/tfc-ref"), "bin", "python")
 
@@ -38,6 +38,10 @@ class Reference:
         self._process.stdin.write(json.dumps(request) + "\n")
         self._process.stdin.flush()
         return json.loads(self._read())
+
+    def wait_until_idle(self) -> float:
+        """Waits until the worker's threads are idle (common.wait_until_idle)."""
+        return wait_until_idle(self._process.pid)
 
     def close(self) -> None:
         self._process.stdin.close()

@@ -11,7 +11,7 @@ import sys
 import time
 
 import numpy as np
-from common import HERE, MI, laplace, log, median_seconds, meps, strings_digest
+from common import HERE, MI, laplace, log, median_seconds, meps, strings_digest, wait_until_idle
 
 DEFAULTS = dict(run_length_code=-1, magnitude_code=0, use_run_length_for_non_zeros=False)
 WORKLOADS = [
@@ -32,13 +32,17 @@ def params_label(params: dict) -> str:
 
 def time_side_by_side(ours_fn, reference, op: str, repeats: int) -> tuple[list, list]:
     """Times `repeats` calls of ours and of the reference, alternating call by
-    call, so that both see the same load. Warm-ups happened at load time."""
+    call, so that both see the same load; each call starts once the other
+    side's threads are idle. Warm-ups happened at load time."""
     ours, ref = [], []
     for _ in range(repeats):
+        if reference:
+            reference.wait_until_idle()
         start = time.perf_counter()
         ours_fn()
         ours.append(time.perf_counter() - start)
         if reference:
+            wait_until_idle()
             ref.append(reference.command(dict(cmd="time", op=op))["seconds"])
     return ours, ref
 
@@ -63,6 +67,8 @@ def time_workload(tf, x: np.ndarray, rank: int, params: dict, repeats: int, refe
     # winding down, which slowed the first of a series of calls by up to 2x.
     bits_times, compress_times = [], []
     model.bits(bottleneck)  # warm-up
+    if reference:
+        reference.wait_until_idle()
     for _ in range(repeats):
         for fn, into in (
             (lambda: model.bits(bottleneck), bits_times),
