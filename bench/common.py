@@ -53,9 +53,8 @@ def cpu_seconds(pid: int | str = "self") -> float | None:
 def wait_until_idle(pid: int | str = "self", timeout_s: float = 0.5) -> float:
     """Waits until process `pid` (its other threads, for "self") uses under a
     tenth of a core over 10 ms, at most `timeout_s`; returns the seconds
-    waited. A timed call right after the other side's may otherwise share
-    the cores with that side's thread pools winding down (spinning before
-    they sleep): the reference's halved the speed of some of our calls."""
+    waited. Then a timed call does not share the cores with the other
+    side's thread pools winding down (they spin a while before they sleep)."""
     start = time.perf_counter()
     before = cpu_seconds(pid)
     while before is not None and time.perf_counter() - start < timeout_s:
