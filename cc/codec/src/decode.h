@@ -174,7 +174,7 @@ class UnitDecoder {
 
   static constexpr bool kRiceMagnitudes = std::is_same_v<Mags, RiceMagnitudes>;
   static constexpr bool kWordValues = Words::kStores > 0;
-  static constexpr bool kRiceZeroWords = std::is_same_v<Words, RiceZeroWords>;
+  static constexpr bool kRiceZeroWords = Words::kPairs;
   // Words of pairs pay between these average code lengths (bits a value:
   // the whole string's for the first stretch, then the stretch before's):
   // with shorter codes the pair table takes more pairs a lookup than a word
@@ -233,7 +233,7 @@ class UnitDecoder {
         // test of the run's length, kept here, cost 12 % at scale 8).
         std::memset(out + pos, 0, 8 * sizeof(Out));
         const RiceTake take =
-            TakeRiceZeroPairs(pairs, kPeekBits - run_used + 1, out + pos + zeros);
+            Words::TakePairs(pairs, kPeekBits - run_used + 1, out + pos + zeros);
         if (take.values == 0) break;
         reader_.Skip(take.bits + run_used - 1);
         pos += zeros + take.values;
@@ -425,8 +425,8 @@ class UnitDecoder {
 // type and CPU target, which makes the decoder there (a local, whose fields
 // stay in registers): with every decoder in one function, adding one made
 // the loops of the others 7 to 16 % slower (docs/benchmark.md).
-// kVectorLanes: as for WithRiceWordsFor().
-template <bool kVectorLanes, typename Out, class Run>
+// kLanes: as for WithRiceWordsFor().
+template <Lanes kLanes, typename Out, class Run>
 Status DecodeUnit(const uint8_t* data, size_t size, size_t slack,
                   const CodeParams& params, Out* out, size_t count,
                   const Run& run) {
@@ -443,7 +443,7 @@ Status DecodeUnit(const uint8_t* data, size_t size, size_t slack,
       return run(make_decoder, out, count, params.use_run_length_for_non_zeros);
     };
     if constexpr (std::is_same_v<Mags, RiceMagnitudes>) {
-      return WithRiceWordsFor<kVectorLanes>(params.magnitude_code, decode);
+      return WithRiceWordsFor<kLanes>(params.magnitude_code, decode);
     } else {
       return decode(NoRiceWords{});
     }

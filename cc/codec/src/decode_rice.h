@@ -3,6 +3,8 @@
 // values. Three ways, by k and CPU target:
 //   k = 0      TakeRiceZeroValues: the ends of all codes at once from the
 //              word's runs of ones, then eight values at once in vector lanes
+//              (the ends' positions by nine counts of zeros, or by one byte
+//              compress where the CPU has AVX-512 VBMI2)
 //   k = 1..8   TakeRiceLanes (x86-64-v3): the codes' bounds code after code
 //              by one count of trailing zeros each, then the values in lanes
 //   k = 0..8   TakeRiceValues (other targets): code after code, each from
@@ -22,6 +24,7 @@
 #include <type_traits>
 
 #include "bit_io.h"
+#include "code_bounds.h"
 
 namespace laplace_rice {
 namespace internal {
@@ -61,11 +64,10 @@ inline uint64_t RiceZeroCodeEnds(uint64_t bits) {
   return (even_runs & kEvenBits) | (odd_runs & ~kEvenBits);
 }
 
-// Eight uint32 lanes: GCC and clang compile arithmetic on them to AVX2 in
-// the x86-64-v3 kernels (the x86 baseline ones do without them, see
-// WithRiceWordsFor).
-typedef uint32_t U32x8 __attribute__((vector_size(32)));
-typedef int32_t I32x8 __attribute__((vector_size(32)));
+// The vector instructions of a kernel's word decoders (dispatch.cc compiles
+// one kernel per set): none (TakeRiceValues' scalar code), AVX2 lanes, and
+// AVX2 lanes with the codes' bounds from AVX-512 VBMI2's byte compress.
+enum class Lanes { kNone, kAvx2, kAvx2Compress };
 
 // The first bit of each pair in `word`, where the pairs (FORMAT.md's
 // sequence without runs of non-zeros) have empty runs of zeros written as
@@ -89,16 +91,6 @@ inline uint64_t RiceZeroPairStarts(uint64_t word) {
     ends |= runs & in_phase;
   }
   return ends;
-}
-
-// The positions of the first nine set bits of `marks` (63 for those
-// missing): bounds[i] and bounds[i + 1] delimit code i. One count of zeros
-// each, with no chain through the word.
-inline void NineBounds(uint64_t marks, uint32_t bounds[9]) {
-  for (int i = 0; i < 9; ++i) {
-    bounds[i] = static_cast<uint32_t>(CountTrailingZeros(marks | (uint64_t{1} << 63)));
-    marks &= marks - 1;
-  }
 }
 
 // Stores eight values at `out`, each lane's magnitude signed by the sign
@@ -155,14 +147,24 @@ LAPLACE_RICE_INLINE void StoreRiceLanes(uint64_t word, int k, const U32x8& start
 }
 
 // Eight values of a Rice-0 run from one word, their bounds from
-// RiceZeroCodeEnds(). Otherwise as TakeRiceValues<8>().
-template <typename Out>
+// RiceZeroCodeEnds(), by CompressedBounds() where kCompress. Otherwise as
+// TakeRiceValues<8>().
+template <bool kCompress, typename Out>
 LAPLACE_RICE_INLINE RiceTake TakeRiceZeroValues(uint64_t word, int room,
                                                 size_t wanted, Out* out) {
   // Code i ends one bit before code i + 1 starts; code 0 at bit 0.
-  uint32_t bounds[9];
-  NineBounds(((RiceZeroCodeEnds(word >> 1) << 2) | 1), bounds);
+  const uint64_t marks = (RiceZeroCodeEnds(word >> 1) << 2) | 1;
   const size_t taken = wanted < 8 ? wanted : 8;
+  if constexpr (kCompress) {
+    const int bits = NthSetBit(marks, taken);
+    if (bits > room) return RiceTake{0, 0};
+    U32x8 starts, ends;
+    CompressedBounds(marks, starts, ends);
+    StoreRiceZeroLanes<0>(word, starts, ends, out);
+    return RiceTake{taken, bits};
+  }
+  uint32_t bounds[9];
+  NineBounds(marks, bounds);
   const auto bits = static_cast<int>(bounds[taken]);
   // With no end left, 63 > room: the code is not taken.
   if (bits > room) return RiceTake{0, 0};
@@ -180,7 +182,7 @@ LAPLACE_RICE_INLINE RiceTake TakeRiceZeroValues(uint64_t word, int room,
 // RiceZeroPairStarts(); stops before a pair with a run of zeros, which
 // is left to the caller with the pairs past it. Stores eight values at
 // `out` when it takes any.
-template <typename Out>
+template <bool kCompress, typename Out>
 LAPLACE_RICE_INLINE RiceTake TakeRiceZeroPairs(uint64_t word, int room, Out* out) {
   const uint64_t starts = RiceZeroPairStarts(word);
   // The starts up to the first pair with a run of zeros and to `room`; the
@@ -190,6 +192,13 @@ LAPLACE_RICE_INLINE RiceTake TakeRiceZeroPairs(uint64_t word, int room, Out* out
   const uint64_t kept = starts & through_first_run & LowMask(room + 1);
   const int pairs = static_cast<int>(Popcount(kept)) - 1;
   if (pairs <= 0) return RiceTake{0, 0};
+  if constexpr (kCompress) {
+    U32x8 code_starts, code_ends;
+    CompressedBounds(starts, code_starts, code_ends);
+    StoreRiceZeroLanes<1>(word, code_starts, code_ends, out);
+    if (pairs > 8) return RiceTake{8, static_cast<int>(code_ends[7])};
+    return RiceTake{static_cast<size_t>(pairs), HighestBit(kept)};
+  }
   // The lanes built in registers: stored and loaded (as in
   // TakeRiceZeroValues()) they cost the pairs of wide data 10 %.
   uint32_t b[9];
@@ -280,6 +289,7 @@ LAPLACE_RICE_INLINE RiceTake TakeRiceLanes(uint64_t word, int k, int room,
 template <int kValues, bool kLanes>
 struct RiceWords {
   static constexpr size_t kStores = kLanes ? 8 : kValues;
+  static constexpr bool kPairs = false;
   template <typename Out>
   static LAPLACE_RICE_INLINE RiceTake Take(uint64_t word, int k, int room,
                                            size_t wanted, Out* out) {
@@ -290,28 +300,38 @@ struct RiceWords {
     }
   }
 };
+// RiceZeroWords also takes the pairs of an empty run of zeros and a Rice-0
+// value (TakePairs(), where kPairs).
+template <bool kCompress>
 struct RiceZeroWords {
   static constexpr size_t kStores = 8;
+  static constexpr bool kPairs = true;
   template <typename Out>
   static LAPLACE_RICE_INLINE RiceTake Take(uint64_t word, int /*k = 0*/,
                                            int room, size_t wanted, Out* out) {
-    return TakeRiceZeroValues(word, room, wanted, out);
+    return TakeRiceZeroValues<kCompress>(word, room, wanted, out);
+  }
+  template <typename Out>
+  static LAPLACE_RICE_INLINE RiceTake TakePairs(uint64_t word, int room, Out* out) {
+    return TakeRiceZeroPairs<kCompress>(word, room, out);
   }
 };
 
 struct NoRiceWords {
   static constexpr size_t kStores = 0;
+  static constexpr bool kPairs = false;
 };
 
 // Calls f(Words{}) with the word decoder for magnitude code `code`
-// (FORMAT.md's magnitude_code; gamma below 0). kVectorLanes: whether the
-// CPU target has the variable shifts and bit counts of the vector lanes
-// (AVX2, POPCNT); without them lanes cost more than TakeRiceValues' code
-// after code (docs/benchmark.md).
-template <bool kVectorLanes, class F>
+// (FORMAT.md's magnitude_code; gamma below 0) on a kernel with kLanes.
+// Lanes::kNone where the CPU target lacks the variable shifts and bit
+// counts of the vector lanes (AVX2, POPCNT): there lanes cost more than
+// TakeRiceValues' code after code (docs/benchmark.md).
+template <Lanes kLanes, class F>
 auto WithRiceWordsFor(int code, F&& f) {
+  constexpr bool kVectorLanes = kLanes != Lanes::kNone;
   if constexpr (kVectorLanes) {
-    if (code == 0) return f(RiceZeroWords{});
+    if (code == 0) return f(RiceZeroWords<kLanes == Lanes::kAvx2Compress>{});
   }
   switch (RiceValuesPerWord(code)) {
     case 8: return f(RiceWords<8, kVectorLanes>{});
