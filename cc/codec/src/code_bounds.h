@@ -32,15 +32,19 @@ inline void NineBounds(uint64_t marks, uint32_t bounds[9]) {
 }
 
 // As NineBounds(), as lanes: the positions of the first eight set bits of
-// `marks` in `starts`, of the second to ninth in `ends` (0 for those
-// missing, where NineBounds() has 63). On x86-64 one byte compress of the
-// indices 0..63 by the mask (AVX-512 VBMI2), for the kernel dispatch.cc
-// compiles for CPUs that have it, alone. Inline assembly rather than
-// intrinsics: those would need an AVX-512 target on that kernel and every
-// function it inlines, and compiled so the kernel's other loops ran up to
-// 11 % slower (docs/benchmark.md). The lanes go out through memory, which
-// needs no AVX target either. A 128-bit instruction last writes each
-// 512-bit register used, which leaves no dirty upper half behind.
+// `marks` in `starts`, of the second to ninth in `ends` (the callers use
+// none that is missing: on x86-64 those are 0, elsewhere 63). On x86-64
+// one byte compress of the indices 0..63 by the mask (AVX-512 VBMI2), for
+// the kernel dispatch.cc compiles for CPUs that have it, alone. Inline
+// assembly rather than intrinsics: those would need an AVX-512 target on
+// that kernel and every function it inlines, and compiled so the kernel's
+// other loops ran up to 7 % slower (docs/benchmark.md). The lanes go out
+// through memory, which needs no AVX target either. The last writes to
+// zmm14 and zmm15 are 256 and 128 bits wide, which clears their upper
+// halves; the ymm uppers it leaves are cleared (vzeroupper) with those of
+// the kernel's own AVX2 code. The clobbers name xmm14 and xmm15, which
+// both compilers take as the whole registers (with ymm14 and ymm15 named
+// instead, clang 14's build failed 5 codec tests).
 inline void CompressedBounds(uint64_t marks, U32x8& starts, U32x8& ends) {
 #if defined(__x86_64__) && defined(__GNUC__)
   alignas(64) static constexpr uint8_t kIndices[64] = {
@@ -74,8 +78,9 @@ inline void CompressedBounds(uint64_t marks, U32x8& starts, U32x8& ends) {
 
 // The position of the set bit of `marks | 1 << 63` that has `n` (< 64)
 // set bits below it (63 where there is none), as NineBounds()' bounds[n]:
-// one PDEP of the bit n into the mask where the CPU has BMI2 (every kernel
-// that calls this); inline assembly as in CompressedBounds().
+// on x86-64 one PDEP of the bit n into the mask, which needs BMI2; only the
+// kernel that calls CompressedBounds() calls this. Inline assembly as
+// there.
 LAPLACE_RICE_INLINE int NthSetBit(uint64_t marks, size_t n) {
   const uint64_t mask = marks | (uint64_t{1} << 63);
 #if defined(__x86_64__) && defined(__GNUC__)
