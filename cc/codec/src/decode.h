@@ -174,7 +174,7 @@ class UnitDecoder {
 
   static constexpr bool kRiceMagnitudes = std::is_same_v<Mags, RiceMagnitudes>;
   static constexpr bool kWordValues = Words::kStores > 0;
-  static constexpr bool kRiceZeroWords = Words::kPairs;
+  static constexpr bool kPairWords = Words::kPairs;
   // Words of pairs pay between these average code lengths (bits a value:
   // the whole string's for the first stretch, then the stretch before's):
   // with shorter codes the pair table takes more pairs a lookup than a word
@@ -187,7 +187,7 @@ class UnitDecoder {
   static constexpr size_t kPairStretch = 4096;
   // Whether words pay for pairs coded in `bits` bits for `values` values.
   bool PairWordsPay(uint64_t bits, size_t values) const {
-    if (!kRiceZeroWords || !runs_.EmptyRunIsOneBit()) return false;
+    if (!kPairWords || !runs_.EmptyRunIsOneBit()) return false;
     return bits >= kPairWordsFromBits * values && bits < kPairWordsBelowBits * values;
   }
   int MagnitudeRiceK() const {
@@ -217,7 +217,7 @@ class UnitDecoder {
   template <typename Out>
   LAPLACE_RICE_INLINE void DecodePairWords(Out* out, size_t count, size_t stop,
                                            size_t* pos_io) {
-    if constexpr (kRiceZeroWords) {
+    if constexpr (kPairWords) {
       size_t pos = *pos_io;
       // Room for 8 zeros and 8 values stored whole.
       const size_t end = count > 2 * 8 ? std::min(count - 2 * 8, stop) : 0;
