@@ -338,6 +338,37 @@ def test_decompress_rejects_bad_code_shapes():
         model.decompress(strings, [2])  # the strings hold 3 values each
     with pytest.raises(tf.errors.DataLossError):
         model.decompress(strings, [300])
+    with pytest.raises(ValueError, match="int32"):
+        model.decompress(strings, [2**32 + 3])  # would wrap around to 3
+
+
+def test_decompress_takes_code_shape_in_every_spelling():
+    model = LaplaceEntropyModel(coding_rank=2)
+    x = tf.constant(np.random.default_rng(2).laplace(scale=3, size=(2, 4, 5)), tf.float32)
+    strings = model.compress(x)
+    expected = tf.round(x).numpy()
+    spellings = [
+        (4, 5),
+        [4, 5],
+        [np.int64(4), np.int32(5)],
+        np.array([4, 5]),
+        tf.constant([4, 5]),
+        tf.TensorShape([4, 5]),
+    ]
+    for code_shape in spellings:
+        decoded = model.decompress(strings, code_shape)
+        assert decoded.shape == (2, 4, 5)
+        np.testing.assert_array_equal(decoded.numpy(), expected)
+
+    @tf.function(input_signature=[tf.TensorSpec(None, tf.int32)])
+    def unknown_rank_shape(code_shape):
+        decoded = model.decompress(strings, code_shape)
+        assert decoded.shape.rank == 3  # ensure_shape gives the static rank
+        return decoded
+
+    np.testing.assert_array_equal(unknown_rank_shape(tf.constant([4, 5])).numpy(), expected)
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        unknown_rank_shape(tf.constant([20]))
 
 
 def test_decompress_rejects_hostile_strings():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 
 import tensorflow as tf
 from tensorflow.python.ops import control_flow_util
@@ -15,6 +16,7 @@ from laplace_rice.params import CodeParams
 
 __all__ = ["LaplaceEntropyModel"]
 
+_INT32_MAX = 2**31 - 1
 _FLOAT_DTYPES = (tf.float16, tf.bfloat16, tf.float32, tf.float64)
 
 
@@ -24,6 +26,16 @@ def _check_coding_rank(value) -> int:
     if value < 0:
         raise ValueError(f"`coding_rank` must be at least 0, got {value}.")
     return int(value)
+
+
+def _python_ints(values) -> list[int] | None:
+    """`values` as a list of ints if it is a list or tuple of ints, else None."""
+    if not isinstance(values, (list, tuple)):
+        return None
+    try:
+        return [operator.index(value) for value in values]
+    except TypeError:
+        return None
 
 
 def _default_bottleneck_dtype() -> tf.DType:
@@ -161,6 +173,31 @@ class LaplaceEntropyModel(tf.Module):
         if bottleneck.dtype in (tf.float16, tf.bfloat16):
             bottleneck = tf.cast(bottleneck, tf.float32)
         return bottleneck
+
+    def _code_shape_tensor(self, code_shape) -> tf.Tensor:
+        """`code_shape` as an int32 vector of `coding_rank` entries, checked."""
+        dims = _python_ints(code_shape)
+        if dims is not None:
+            # The common eager case, on its fast path: `tf.constant` costs half
+            # of `convert_to_tensor`, and a static vector needs no ensure_shape.
+            if len(dims) != self.coding_rank:
+                raise ValueError(
+                    f"`code_shape` must be a vector of coding_rank = {self.coding_rank} "
+                    f"dimensions, got {len(dims)}: {list(code_shape)}."
+                )
+            if any(dim > _INT32_MAX for dim in dims):
+                # tf.constant would wrap these around silently.
+                raise ValueError(f"`code_shape` entries must fit in int32, got {dims}.")
+            return tf.constant(dims, dtype=tf.int32)
+        code_shape = tf.convert_to_tensor(code_shape, dtype=tf.int32)
+        if code_shape.shape.rank is not None and code_shape.shape != [self.coding_rank]:
+            raise ValueError(
+                f"`code_shape` must be a vector of coding_rank = {self.coding_rank} "
+                f"dimensions, got shape {code_shape.shape}."
+            )
+        if code_shape.shape.is_fully_defined():
+            return code_shape
+        return tf.ensure_shape(code_shape, [self.coding_rank])
 
     def encode_fn(self, x):
         """Encodes an int32 tensor to one string (`run_length_encode`)."""
@@ -347,13 +384,7 @@ class LaplaceEntropyModel(tf.Module):
           tf.errors.DataLossError: if a string is malformed.
         """
         strings = tf.convert_to_tensor(strings, dtype=tf.string)
-        code_shape = tf.convert_to_tensor(code_shape, dtype=tf.int32)
-        if code_shape.shape.rank is not None and code_shape.shape != [self.coding_rank]:
-            raise ValueError(
-                f"`code_shape` must be a vector of coding_rank = {self.coding_rank} "
-                f"dimensions, got shape {code_shape.shape}."
-            )
-        code_shape = tf.ensure_shape(code_shape, [self.coding_rank])
+        code_shape = self._code_shape_tensor(code_shape)
         if self.bottleneck_dtype in (tf.float32, tf.float64):
             # Decoded straight into the dtype: no int32 tensor to cast.
             return library.laplace_rice_decode(

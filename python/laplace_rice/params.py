@@ -102,7 +102,13 @@ class CodeParams:
           `run_length_encode(data, **kwargs)`, `codec.encode(x, **kwargs)`
           or the raw ops' attributes.
         """
-        return dataclasses.asdict(self)
+        # A literal, not dataclasses.asdict: every eager call of the model
+        # builds this dict, and asdict's deep copy costs microseconds.
+        return dict(
+            run_length_code=self.run_length_code,
+            magnitude_code=self.magnitude_code,
+            use_run_length_for_non_zeros=self.use_run_length_for_non_zeros,
+        )
 
     def as_tuple(self) -> tuple[int, int, bool]:
         """`(run_length_code, magnitude_code, use_run_length_for_non_zeros)`."""
