@@ -91,7 +91,7 @@ class BitWriter {
     pending_ = state.pending;
     pending_count_ = state.pending_count;
   }
-  LAPLACE_RICE_INLINE bool HasRoom(const State& state) const {
+  LAPLACE_RICE_INLINE static bool HasRoom(const State& state) {
     return state.room_end - state.next >= 8;
   }
   LAPLACE_RICE_INLINE static void WriteFast(State& state, uint64_t bits,

@@ -5,8 +5,9 @@
 // baseline x86-64, and for x86-64-v3 (BMI2 shifts without the CL register,
 // LZCNT/TZCNT, AVX2), with `flatten` so that the whole loop below the
 // kernel is inlined into the v3 copy and gets those instructions. Decoding
-// is compiled so per decoder type (Decode), each a function of its own. The copy
-// is chosen once per process, so the library still runs on any x86-64;
+// is compiled so per decoder type (Decode) and encoding per stretch
+// (WriteStretch), each a function of its own. The copy is chosen once per
+// process, so the library still runs on any x86-64;
 // all copies write the same bits. The decoding kernel has a third copy for
 // CPUs with AVX-512 VBMI2 (x86-64-v3 plus those instructions), whose word
 // decoders find the codes' bounds by a byte compress (decode_rice.h).
@@ -62,11 +63,16 @@ namespace {
                                           uint32_t& suspect) {                \
       return internal::CountRange(values, begin, end, params, suspect);       \
     }                                                                         \
+    template <class... Args>                                                  \
+    ATTRIBUTES LAPLACE_RICE_NOINLINE static void WriteStretch(Args&&... args) { \
+      internal::WriteStretch(args...);                                        \
+    }                                                                         \
     template <class Values>                                                   \
     ATTRIBUTES static void WriteRange(const Values& values, size_t begin,     \
                                       size_t end, const CodeParams& params,   \
                                       BitWriter& writer, uint32_t& suspect) { \
-      internal::WriteRange(values, begin, end, params, writer, suspect);      \
+      internal::WriteRange(values, begin, end, params, writer, suspect,       \
+                           [](auto&&... args) { WriteStretch(args...); });    \
     }                                                                         \
     template <typename T>                                                     \
     static Kernels<T> Table() {                                               \

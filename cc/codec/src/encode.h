@@ -7,6 +7,7 @@
 #ifndef LAPLACE_RICE_CODEC_SRC_ENCODE_H_
 #define LAPLACE_RICE_CODEC_SRC_ENCODE_H_
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -31,6 +32,10 @@ inline constexpr int kRunTableSize = 64;
 inline constexpr int kValueTableSize = 256;
 inline constexpr uint8_t kNotInTable = 255;
 
+// Added to a run's index for a zero value: the upper half of the run arrays
+// holds no codes, so that a zero writes nothing without a branch.
+inline constexpr uint64_t kNoRun = kRunTableSize;
+
 // A value's index in CodeTable's value arrays; kValueTableSize or more (by
 // wrapping around, for negative values) where it has none.
 inline uint32_t ValueIndex(int32_t x) {
@@ -38,9 +43,9 @@ inline uint32_t ValueIndex(int32_t x) {
 }
 
 struct CodeTable {
-  uint64_t run_patterns[kRunTableSize];
+  uint64_t run_patterns[2 * kRunTableSize];  // index: run (+ kNoRun)
   uint64_t value_patterns[kValueTableSize];  // index: value + kValueTableSize / 2
-  uint8_t run_lengths[kRunTableSize];
+  uint8_t run_lengths[2 * kRunTableSize];
   uint8_t value_lengths[kValueTableSize];  // 0 for the value 0
 };
 
@@ -52,6 +57,8 @@ void FillCodeTable(const Runs& runs, const Mags& mags, CodeTable* table) {
     table->run_patterns[i] = run_fits ? runs.Pattern(static_cast<uint64_t>(i)) : 0;
     table->run_lengths[i] =
         run_fits ? static_cast<uint8_t>(run_length) : kNotInTable;
+    table->run_patterns[i + kNoRun] = 0;
+    table->run_lengths[i + kNoRun] = 0;
   }
   for (int i = 0; i < kValueTableSize; ++i) {
     const int32_t x = i - kValueTableSize / 2;
@@ -74,23 +81,53 @@ const CodeTable* CodeTableFor(const CodeParams& params, const Runs& runs,
                      [&](CodeTable* table) { FillCodeTable(runs, mags, table); });
 }
 
-// The rare cases of WritePlain: a code longer than one Write, or the end of
-// the buffer near. Kept out of line (and the state passed through the
-// writer), so that the hot loop's values all stay in registers.
-template <class Runs, class Mags>
-LAPLACE_RICE_NOINLINE void WriteNonZeroSlow(BitWriter& writer,
-                                            const Runs& runs, const Mags& mags,
-                                            uint64_t run, int32_t x) {
-  const uint64_t run_length = runs.Length(run);
-  if (run_length <= kMaxWriteBits) {
-    writer.Write(runs.Pattern(run), run_length);
-  } else {
-    runs.WriteLong(writer, run);
-  }
-  writer.Write(static_cast<uint64_t>(x > 0), 1);
-  mags.WriteLong(writer, Magnitude(x));
+// A value's code with the code of the run of zeros before it.
+struct TableCode {
+  uint64_t pattern;
+  uint64_t length;  // over kMaxWriteBits where a part is not in the table
+};
+
+// The code of `x` after `run` zeros; no bits for x == 0 (it only lengthens
+// the run). Only where ValueIndex(x) < kValueTableSize, and run <
+// kRunTableSize or x == 0.
+LAPLACE_RICE_INLINE TableCode LookUpCode(const CodeTable& table, uint64_t run,
+                                         int32_t x) {
+  const uint64_t at = (run & (kRunTableSize - 1)) + (x == 0 ? kNoRun : 0);
+  const uint32_t index = ValueIndex(x);
+  const uint64_t run_length = table.run_lengths[at];
+  // `& 63`: a length of kNotInTable marks the code unused, the shift defined.
+  return {table.run_patterns[at] | (table.value_patterns[index] << (run_length & 63)),
+          run_length + table.value_lengths[index]};
 }
 
+// The run after a value: one longer after a zero, none after a non-zero.
+LAPLACE_RICE_INLINE uint64_t RunAfter(uint64_t run, int32_t x) {
+  return (run + 1) & (0 - static_cast<uint64_t>(x == 0));
+}
+
+// WritePlain's rare step: one value whose code is not in the table or too
+// long for one Write, or any value near the end of the buffer. Returns the
+// run after it. Out of line (the state passed through the writer), so that
+// the hot loops keep theirs in registers.
+template <class Runs, class Mags>
+LAPLACE_RICE_NOINLINE uint64_t WritePlainValue(BitWriter& writer,
+                                               const Runs& runs, const Mags& mags,
+                                               uint64_t run, int32_t x) {
+  if (x == 0) return run + 1;
+  runs.WriteLong(writer, run);
+  writer.Write(static_cast<uint64_t>(x > 0), 1);
+  mags.WriteLong(writer, Magnitude(x));
+  return 0;
+}
+
+// Values WritePlain writes one at a time after a pair too long for one
+// Write: where codes are that long, most pairs are.
+inline constexpr size_t kWideStretch = 64;
+
+// Writes values[begin, end) with no runs of non-zeros: two values a Write
+// while both codes are in the table and fit together, else one at a time
+// for kWideStretch values. The loops make no calls, so that the writer's
+// state stays in registers; the rare cases go to WritePlainValue.
 template <class Values, class Runs, class Mags>
 void WritePlain(const Values& values, size_t begin, size_t end,
                 const Runs& runs_in, const Mags& mags_in,
@@ -100,55 +137,53 @@ void WritePlain(const Values& values, size_t begin, size_t end,
   // by reference, which would reload the Rice parameters every value.
   const Runs runs = runs_in;
   const Mags mags = mags_in;
-  const Values values_local = values;
+  const Values source = values;
   BitWriter::State state = writer.Save();  // in registers, see BitWriter
   uint32_t suspect = 0;
   uint64_t run = 0;
-  for (size_t i = begin; i < end; ++i) {
-    const int32_t x = values_local.Get(i, suspect);
-    const uint64_t non_zero = x != 0;
-    const uint32_t index = ValueIndex(x);
-    const bool in_table = run < kRunTableSize && index < kValueTableSize;
-    const uint32_t m = MagnitudeOr1(x);
-    uint64_t run_length, length;
-    if (LAPLACE_RICE_LIKELY(in_table)) {
-      run_length = table.run_lengths[run];
-      length = run_length + table.value_lengths[index];
-    } else {  // computed (wide distributions, long runs)
-      run_length = runs.Length(run);
-      length = run_length + 1 + mags.Length(m);
+  size_t i = begin;
+  while (i < end) {
+    for (; i + 2 <= end; i += 2) {
+      const int32_t first = source.Get(i, suspect);
+      const int32_t second = source.Get(i + 1, suspect);
+      // A run of 63 zeros may reach 64 in the pair, past the table.
+      if (LAPLACE_RICE_UNLIKELY(
+              (ValueIndex(first) | ValueIndex(second)) >= kValueTableSize ||
+              (run >= kRunTableSize - 1 && (first | second) != 0) ||
+              !BitWriter::HasRoom(state))) {
+        break;
+      }
+      const TableCode first_code = LookUpCode(table, run, first);
+      const uint64_t run_between = RunAfter(run, first);
+      const TableCode second_code = LookUpCode(table, run_between, second);
+      const uint64_t length = first_code.length + second_code.length;
+      if (LAPLACE_RICE_UNLIKELY(length > kMaxWriteBits)) break;
+      BitWriter::WriteFast(
+          state, first_code.pattern | (second_code.pattern << first_code.length),
+          length);
+      run = RunAfter(run_between, second);
     }
-    if (LAPLACE_RICE_UNLIKELY(length > kMaxWriteBits ||
-                              !writer.HasRoom(state))) {
-      if (!non_zero) {
-        ++run;
+    const size_t stop = std::min(end, i + kWideStretch);
+    for (; i < stop; ++i) {
+      const int32_t x = source.Get(i, suspect);
+      const bool in_table = ValueIndex(x) < kValueTableSize &&
+                            (run < kRunTableSize || x == 0);
+      const TableCode code = in_table ? LookUpCode(table, run, x)
+                                      : TableCode{0, kNotInTable};
+      if (LAPLACE_RICE_UNLIKELY(code.length > kMaxWriteBits ||
+                                !BitWriter::HasRoom(state))) {
+        writer.Restore(state);
+        run = WritePlainValue(writer, runs, mags, run, x);
+        state = writer.Save();
         continue;
       }
-      writer.Restore(state);
-      WriteNonZeroSlow(writer, runs, mags, run, x);
-      state = writer.Save();
-      run = 0;
-      continue;
+      BitWriter::WriteFast(state, code.pattern, code.length);
+      run = RunAfter(run, x);
     }
-    // The shifts below are by run_length <= length <= kMaxWriteBits.
-    const uint64_t code =
-        LAPLACE_RICE_LIKELY(in_table)
-            ? table.run_patterns[run] | (table.value_patterns[index] << run_length)
-            : runs.Pattern(run) | (uint64_t{x > 0} << run_length) |
-                  (mags.Pattern(m) << (run_length + 1));
-    const uint64_t keep = 0 - non_zero;
-    BitWriter::WriteFast(state, code & keep, length & keep);
-    run = (run + 1) & (non_zero - 1);
   }
   writer.Restore(state);
   out_suspect |= suspect;
-  if (run > 0) {
-    if (runs.Length(run) <= kMaxWriteBits) {
-      writer.Write(runs.Pattern(run), runs.Length(run));
-    } else {
-      runs.WriteLong(writer, run);
-    }
-  }
+  if (run > 0) runs.WriteLong(writer, run);
 }
 
 // The sink of the walk with runs of non-zeros that writes.
@@ -256,33 +291,42 @@ struct CodeWriter {
   }
 };
 
+// Writes source[from, to) with the loop made for its kind of values.
+// dispatch.cc compiles it as a function of its own per CPU target: inlined
+// into WriteRange's flattened copy, GCC kept the writer's state in memory.
+template <class Source, class Runs, class Mags>
+void WriteStretch(const Source& source, size_t from, size_t to, const Runs& runs,
+                  const Mags& mags, const CodeTable& table, bool nz_runs,
+                  bool unit_start, BitWriter& writer, uint32_t& suspect) {
+  if (!nz_runs) {
+    WritePlain(source, from, to, runs, mags, table, writer, suspect);
+    return;
+  }
+  CodeWriter<Runs, Mags> sink{runs, mags, table, writer};
+  const uint64_t offset = unit_start ? 0 : 1;
+  if constexpr (kIsInt32Source<Source>) {
+    WalkRunsByZeroMasks(source.data, from, to, offset, sink);
+  } else {
+    WalkRunsValueByValue(source, from, to, offset, sink, suspect);
+  }
+  writer = sink.writer;
+}
+
 // Writes values[begin, end) to `writer`; `begin` is 0 or a split point.
 // Picks the codes and their table once; float input is rounded into int32
 // blocks (ForEachRoundedStretch) so that the int32 loops do the writing.
-template <class Values>
+// `write_stretch` calls WriteStretch with its arguments.
+template <class Values, class WriteStretchFn>
 void WriteRange(const Values& values, size_t begin, size_t end,
-                const CodeParams& params, BitWriter& writer, uint32_t& suspect) {
+                const CodeParams& params, BitWriter& writer, uint32_t& suspect,
+                const WriteStretchFn& write_stretch) {
   const bool nz_runs = params.use_run_length_for_non_zeros;
   WithCoders(params, [&](const auto& runs, const auto& mags) {
-    using Runs = std::decay_t<decltype(runs)>;
-    using Mags = std::decay_t<decltype(mags)>;
     const CodeTable& table = *CodeTableFor(params, runs, mags);
-    // Writes source[from, to) with the loop made for its kind of values.
     const auto write = [&](const auto& source, size_t from, size_t to,
                            bool unit_start) {
-      using Source = std::decay_t<decltype(source)>;
-      if (!nz_runs) {
-        WritePlain(source, from, to, runs, mags, table, writer, suspect);
-        return;
-      }
-      CodeWriter<Runs, Mags> sink{runs, mags, table, writer};
-      const uint64_t offset = unit_start ? 0 : 1;
-      if constexpr (kIsInt32Source<Source>) {
-        WalkRunsByZeroMasks(source.data, from, to, offset, sink);
-      } else {
-        WalkRunsValueByValue(source, from, to, offset, sink, suspect);
-      }
-      writer = sink.writer;
+      write_stretch(source, from, to, runs, mags, table, nz_runs, unit_start,
+                    writer, suspect);
     };
     if constexpr (kIsInt32Source<Values>) {
       write(values, begin, end, begin == 0);

@@ -548,5 +548,56 @@ TEST(CodecSpecTest, PairsOfChangingWidthMatchTheOracle) {
   }
 }
 
+// Without runs of non-zeros the encoder writes two values a Write while
+// both codes are in its table and fit together, else one value a Write for
+// a stretch, and hands codes past the table (values beyond +-127, runs of
+// 64 zeros or more, codes over 56 bits) to a slow step. Segments of narrow
+// values, of values wide enough that pairs and single values alternate, of
+// values past the table, and of runs of 55 to 74 zeros (across the table's
+// end, starting at both parities of position); encoded from int32 and from
+// float, by Encode and in one pass, each against the oracle.
+TEST(CodecSpecTest, PlainWriterPathsMatchTheOracle) {
+  std::mt19937 rng(95);
+  std::geometric_distribution<int32_t> narrow(0.5), wide(1.0 / 30), wider(1.0 / 300);
+  std::vector<int32_t> x;
+  for (int segment = 0; x.size() < 24000; ++segment) {
+    for (int i = 0; i < 400; ++i) {
+      int32_t m = 0;
+      switch (segment % 4) {
+        case 0: m = rng() % 3 == 0 ? 0 : 1 + narrow(rng); break;
+        case 1: m = rng() % 8 == 0 ? 0 : 1 + wide(rng); break;
+        case 2: m = 1 + wider(rng); break;
+        case 3:
+          x.insert(x.end(), 55 + rng() % 20, 0);
+          m = 1 + (rng() % 2 ? narrow(rng) : wide(rng));
+          if (rng() % 2) x.push_back(1);  // the next run starts at the other parity
+          break;
+      }
+      x.push_back(rng() % 2 ? m : -m);
+    }
+  }
+  x.insert(x.end(), 70, 0);  // ends in a run past the table
+  const std::vector<float> floats(x.begin(), x.end());
+  for (const CodeParams& p : {CodeParams{-1, 0, false}, CodeParams{0, 0, false},
+                              CodeParams{-1, 4, false}, CodeParams{2, -1, false}}) {
+    ExpectMatchesSpec(x, p);
+    const std::string spec = oracle::Encode(x, p);
+    std::string code;
+    ASSERT_TRUE(Encode(floats.data(), floats.size(), p, &code).ok()) << Describe(p);
+    EXPECT_EQ(code, spec) << Describe(p);
+    for (const bool from_float : {false, true}) {
+      EncodeBuffer buffer;
+      bool fits = false;
+      const Status status =
+          from_float
+              ? EncodeToBuffer(floats.data(), floats.size(), p, SIZE_MAX, &buffer, &fits)
+              : EncodeToBuffer(x.data(), x.size(), p, SIZE_MAX, &buffer, &fits);
+      ASSERT_TRUE(status.ok() && fits) << Describe(p);
+      EXPECT_EQ(std::string(reinterpret_cast<const char*>(buffer.data()), buffer.size()), spec)
+          << Describe(p) << (from_float ? " float" : " int32");
+    }
+  }
+}
+
 }  // namespace
 }  // namespace laplace_rice
