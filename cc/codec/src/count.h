@@ -133,12 +133,10 @@ struct BitCounter {
   const Mags& mags;
   uint64_t bits = 0;
   void RunLength(uint64_t r) { bits += runs.Length(r); }
-  void RunLengths(uint64_t first, uint64_t second) {
-    RunLength(first);
-    RunLength(second);
-  }
   void NonZero(int32_t x) { bits += 1 + mags.Length(Magnitude(x)); }
-  void NonZeros(const int32_t* x, size_t n, size_t /*readable*/) {
+  void Group(uint64_t zeros, const int32_t* x, size_t n, size_t /*readable*/) {
+    RunLength(zeros);
+    RunLength(n - 1);
     for (size_t i = 0; i < n; ++i) NonZero(x[i]);
   }
 };

@@ -206,9 +206,32 @@ struct CodeWriter {
       runs.WriteLong(writer, r);
     }
   }
-  // A group's run of zeros and run of non-zeros in one Write where both
-  // codes are in the table and fit together. (NonZeros' pairs are written
-  // the same way; one helper for both cost 3 to 5 %, docs/benchmark.md.)
+  // A group in one Write where its two run codes and its first four values
+  // (fewer in a shorter run) are in the table and fit together: most groups
+  // of narrow data, at tuned codes. The rest of a longer run follows.
+  void Group(uint64_t zeros, const int32_t* x, size_t n, size_t readable) {
+    if (LAPLACE_RICE_LIKELY(zeros < kRunTableSize && n <= kRunTableSize &&
+                            readable >= 4)) {
+      const uint64_t zeros_length = table.run_lengths[zeros];
+      const uint64_t runs_length = zeros_length + table.run_lengths[n - 1];
+      const FourCodes values = UpToFour(x, n);
+      const uint64_t length = runs_length + values.length;
+      if (LAPLACE_RICE_LIKELY(values.in_table && length <= kMaxWriteBits)) {
+        // `& 63`: a length of kNotInTable would fail the test above.
+        writer.Write(table.run_patterns[zeros] |
+                         (table.run_patterns[n - 1] << (zeros_length & 63)) |
+                         (values.pattern << runs_length),
+                     length);
+        if (n > 4) NonZeros(x + 4, n - 4, readable - 4);
+        return;
+      }
+    }
+    RunLengths(zeros, n - 1);
+    NonZeros(x, n, readable);
+  }
+  // The two run codes of a group in one Write where both are in the table
+  // and fit together. (NonZeros' pairs are written the same way; one helper
+  // for both cost 3 to 5 %, docs/benchmark.md.)
   void RunLengths(uint64_t first, uint64_t second) {
     if (LAPLACE_RICE_LIKELY(first < kRunTableSize && second < kRunTableSize)) {
       const uint64_t first_length = table.run_lengths[first];
@@ -253,23 +276,34 @@ struct CodeWriter {
     }
     if (i < n) NonZero(x[i]);
   }
-  // Writes x[0, n), n <= 4, unless a code is not in the table or they do
-  // not fit in one Write; returns whether it did.
-  bool WriteUpToFour(const int32_t* x, size_t n) {
-    uint64_t pattern = 0;
-    uint64_t length = 0;
-    bool fits = true;
+  // The codes of x[0, min(n, 4)) as one pattern (x[0, 4) must be
+  // readable); `in_table`: all of them are in the table.
+  struct FourCodes {
+    uint64_t pattern;
+    uint64_t length;
+    bool in_table;
+  };
+  FourCodes UpToFour(const int32_t* x, size_t n) const {
+    FourCodes codes{0, 0, true};
     for (size_t k = 0; k < 4; ++k) {
       const bool in_run = k < n;
       const uint32_t index = ValueIndex(x[k]);
-      fits &= index < kValueTableSize || !in_run;
+      codes.in_table &= index < kValueTableSize || !in_run;
       const uint64_t keep = 0 - static_cast<uint64_t>(in_run);
       const uint32_t at = index & (kValueTableSize - 1);
-      pattern |= (table.value_patterns[at] & keep) << (length & 63);
-      length += table.value_lengths[at] & keep;
+      codes.pattern |= (table.value_patterns[at] & keep) << (codes.length & 63);
+      codes.length += table.value_lengths[at] & keep;
     }
-    if (LAPLACE_RICE_UNLIKELY(!fits || length > kMaxWriteBits)) return false;
-    writer.Write(pattern, length);
+    return codes;
+  }
+  // Writes x[0, n), n <= 4, unless a code is not in the table or they do
+  // not fit in one Write; returns whether it did.
+  bool WriteUpToFour(const int32_t* x, size_t n) {
+    const FourCodes codes = UpToFour(x, n);
+    if (LAPLACE_RICE_UNLIKELY(!codes.in_table || codes.length > kMaxWriteBits)) {
+      return false;
+    }
+    writer.Write(codes.pattern, codes.length);
     return true;
   }
   void NonZero(int32_t x) {

@@ -4,9 +4,10 @@
 // (encode.h). Two walks: one value by value for any value source, and a
 // faster one for int32 values that finds the runs from bit masks of zeros.
 //
-// A sink has RunLength(r), RunLengths(r1, r2) (a group's two runs, as two
-// RunLength calls), NonZero(x) and NonZeros(x, n, readable): the n values
-// of a run of non-zeros, of `readable` >= n that may be read.
+// A sink has RunLength(r), NonZero(x) and Group(zeros, x, n, readable): a
+// group's run of zeros (coded as `zeros`) and its run of n non-zeros (a run
+// length n - 1, then the n values), of `readable` >= n that may be read; as
+// RunLength(zeros), RunLength(n - 1) and NonZero for each value.
 #ifndef LAPLACE_RICE_CODEC_SRC_WALK_RUNS_H_
 #define LAPLACE_RICE_CODEC_SRC_WALK_RUNS_H_
 
@@ -52,8 +53,8 @@ void WalkRunsByZeroMasks(const int32_t* x, size_t begin, size_t end,
   size_t run_start = begin;  // of the current run, of zeros or non-zeros
   size_t zeros = 0;          // the run of zeros before the current non-zeros
   const auto emit_group = [&](size_t non_zeros_end) {
-    sink.RunLengths(zeros - offset, non_zeros_end - run_start - 1);
-    sink.NonZeros(x + run_start, non_zeros_end - run_start, end - run_start);
+    sink.Group(zeros - offset, x + run_start, non_zeros_end - run_start,
+               end - run_start);
     offset = 1;
   };
   uint64_t last_zero = in_zeros;  // no change at `begin`
