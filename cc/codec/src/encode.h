@@ -114,8 +114,14 @@ LAPLACE_RICE_NOINLINE uint64_t WritePlainValue(BitWriter& writer,
                                                const Runs& runs, const Mags& mags,
                                                uint64_t run, int32_t x) {
   if (x == 0) return run + 1;
-  runs.WriteLong(writer, run);
-  writer.Write(static_cast<uint64_t>(x > 0), 1);
+  const uint64_t sign = static_cast<uint64_t>(x > 0);
+  const uint64_t run_length = runs.Length(run);
+  if (run_length < kMaxWriteBits) {  // most often: only the magnitude is long
+    writer.Write(runs.Pattern(run) | (sign << run_length), run_length + 1);
+  } else {
+    runs.WriteLong(writer, run);
+    writer.Write(sign, 1);
+  }
   mags.WriteLong(writer, Magnitude(x));
   return 0;
 }
