@@ -220,9 +220,9 @@ struct CodeWriter {
                             readable >= 4)) {
       const uint64_t zeros_length = table.run_lengths[zeros];
       const uint64_t runs_length = zeros_length + table.run_lengths[n - 1];
-      const FourCodes values = UpToFour(x, n);
+      const TableCode values = UpToFour(x, n);
       const uint64_t length = runs_length + values.length;
-      if (LAPLACE_RICE_LIKELY(values.in_table && length <= kMaxWriteBits)) {
+      if (LAPLACE_RICE_LIKELY(length <= kMaxWriteBits)) {
         // `& 63`: a length of kNotInTable would fail the test above.
         writer.Write(table.run_patterns[zeros] |
                          (table.run_patterns[n - 1] << (zeros_length & 63)) |
@@ -283,32 +283,27 @@ struct CodeWriter {
     if (i < n) NonZero(x[i]);
   }
   // The codes of x[0, min(n, 4)) as one pattern (x[0, 4) must be
-  // readable); `in_table`: all of them are in the table.
-  struct FourCodes {
-    uint64_t pattern;
-    uint64_t length;
-    bool in_table;
-  };
-  FourCodes UpToFour(const int32_t* x, size_t n) const {
-    FourCodes codes{0, 0, true};
+  // readable); its length is kNotInTable where a code is not in the table.
+  TableCode UpToFour(const int32_t* x, size_t n) const {
+    uint64_t pattern = 0;
+    uint64_t length = 0;
+    bool in_table = true;
     for (size_t k = 0; k < 4; ++k) {
       const bool in_run = k < n;
       const uint32_t index = ValueIndex(x[k]);
-      codes.in_table &= index < kValueTableSize || !in_run;
+      in_table &= index < kValueTableSize || !in_run;
       const uint64_t keep = 0 - static_cast<uint64_t>(in_run);
       const uint32_t at = index & (kValueTableSize - 1);
-      codes.pattern |= (table.value_patterns[at] & keep) << (codes.length & 63);
-      codes.length += table.value_lengths[at] & keep;
+      pattern |= (table.value_patterns[at] & keep) << (length & 63);
+      length += table.value_lengths[at] & keep;
     }
-    return codes;
+    return {pattern, in_table ? length : kNotInTable};
   }
   // Writes x[0, n), n <= 4, unless a code is not in the table or they do
   // not fit in one Write; returns whether it did.
   bool WriteUpToFour(const int32_t* x, size_t n) {
-    const FourCodes codes = UpToFour(x, n);
-    if (LAPLACE_RICE_UNLIKELY(!codes.in_table || codes.length > kMaxWriteBits)) {
-      return false;
-    }
+    const TableCode codes = UpToFour(x, n);
+    if (LAPLACE_RICE_UNLIKELY(codes.length > kMaxWriteBits)) return false;
     writer.Write(codes.pattern, codes.length);
     return true;
   }
