@@ -30,12 +30,14 @@ class UnitDecoder {
  public:
   UnitDecoder(const uint8_t* data, size_t size, size_t zero_slack,
               const Runs& runs, const Mags& mags, const PairTable* table,
-              const NonZeroTable* non_zero_table)
+              const NonZeroTable* non_zero_table,
+              const GroupHeadTable* head_table)
       : reader_(data, size, zero_slack),
         runs_(runs),
         mags_(mags),
         table_(table),
-        non_zero_table_(non_zero_table) {}
+        non_zero_table_(non_zero_table),
+        head_table_(head_table) {}
 
   // Out: int32_t, or float/double for values converted as they are stored
   // (rounding as static_cast, like tf.cast), which saves a pass over them.
@@ -287,23 +289,42 @@ class UnitDecoder {
     if (!reader_.CanPeekFast()) return false;
     const uint64_t word = reader_.PeekFast();
     uint64_t zeros, non_zeros;
-    int zeros_used, non_zeros_used;
-    if (!runs_.DecodeFast(word, &zeros, &zeros_used) ||
-        !runs_.DecodeFast(word >> zeros_used, &non_zeros, &non_zeros_used) ||
-        zeros_used + non_zeros_used > kPeekBits) {
-      return false;
-    }
+    int header;
+    if (!DecodeGroupHead(word, &zeros, &non_zeros, &header)) return false;
     const uint64_t left = count - *pos_io;
     zeros += offset;
     if (zeros >= left || non_zeros >= left - zeros) return false;
     FillZeros(out, *pos_io, zeros, count);
     const size_t pos = *pos_io + zeros;
     *end = pos + non_zeros + 1;
-    const int header = zeros_used + non_zeros_used;
     const RiceTake take = TakeValues(word >> header, kPeekBits - header,
                                      non_zeros + 1, out + pos, count - pos);
     reader_.Skip(header + take.bits);
     *pos_io = pos + take.values;
+    return true;
+  }
+
+  // A group's two run lengths from `word`: one lookup where the head table
+  // has them, else two codes decoded. False where they do not lie wholly in
+  // the word.
+  LAPLACE_RICE_INLINE bool DecodeGroupHead(uint64_t word, uint64_t* zeros,
+                                           uint64_t* non_zeros, int* bits) const {
+    if (head_table_ != nullptr) {
+      const uint32_t head = head_table_->heads[word & kGroupHeadMask];
+      if (LAPLACE_RICE_LIKELY(head != 0)) {
+        *bits = static_cast<int>(head & 0xff);
+        *zeros = (head >> 8) & 0xff;
+        *non_zeros = head >> 16;
+        return true;
+      }
+    }
+    int zeros_used, non_zeros_used;
+    if (!runs_.DecodeFast(word, zeros, &zeros_used) ||
+        !runs_.DecodeFast(word >> zeros_used, non_zeros, &non_zeros_used) ||
+        zeros_used + non_zeros_used > kPeekBits) {
+      return false;
+    }
+    *bits = zeros_used + non_zeros_used;
     return true;
   }
 
@@ -417,6 +438,7 @@ class UnitDecoder {
   const Mags mags_;
   const PairTable* const table_;  // null: decode every code
   const NonZeroTable* const non_zero_table_;  // likewise
+  const GroupHeadTable* const head_table_;  // likewise
 };
 
 // Decodes through the UnitDecoder for `params`: calls run(make_decoder, out,
@@ -435,10 +457,12 @@ Status DecodeUnit(const uint8_t* data, size_t size, size_t slack,
     using Mags = std::decay_t<decltype(mags)>;
     const PairTable* const table = PairTableFor(params, runs, mags);
     const NonZeroTable* const non_zero_table = NonZeroTableFor(params, mags);
+    const GroupHeadTable* const head_table = GroupHeadTableFor(params, runs);
     const auto decode = [&](auto words) {
       using Decoder = UnitDecoder<Runs, Mags, decltype(words)>;
       const auto make_decoder = [&] {
-        return Decoder(data, size, slack, runs, mags, table, non_zero_table);
+        return Decoder(data, size, slack, runs, mags, table, non_zero_table,
+                       head_table);
       };
       return run(make_decoder, out, count, params.use_run_length_for_non_zeros);
     };
