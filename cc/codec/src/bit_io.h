@@ -37,6 +37,18 @@ inline constexpr int kPeekBits = 57;
 #define LAPLACE_RICE_UNLIKELY(x) (x)
 #endif
 
+// `value`, hidden from the optimizer. Given on one arm of a branch between
+// two values, it keeps the branch: compilers otherwise select between them
+// without one, and the select waits for both, where a predicted branch
+// waits for the one it takes (the decoder's word at hand against the word
+// still loading).
+LAPLACE_RICE_INLINE uint64_t OnTheBranch(uint64_t value) {
+#if defined(__GNUC__) || defined(__clang__)
+  asm volatile("" : "+r"(value));
+#endif
+  return value;
+}
+
 inline int CountTrailingZeros(uint64_t word) { return __builtin_ctzll(word); }
 
 // The position of the highest set bit of `word` (not 0).

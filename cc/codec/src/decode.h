@@ -140,15 +140,23 @@ class UnitDecoder {
     return nullptr;
   }
 
+  // The bits at the reader's position, from the word the group before ended
+  // in: `valid` of them (0: none).
+  struct BitsAhead {
+    uint64_t bits = 0;
+    int valid = 0;
+  };
+
   // FORMAT.md's sequence with runs of non-zeros: groups of a run of zeros,
   // a run of non-zeros and its values.
   template <typename Out>
   Status DecodeGroups(Out* out, size_t count, size_t* pos_io) {
     size_t pos = 0;
     uint64_t offset = 0;
+    BitsAhead ahead;
     while (pos < count) {
       size_t end;
-      if (!DecodeGroupFast(out, count, offset, &pos, &end)) {
+      if (!DecodeGroupFast(out, count, offset, &pos, &end, &ahead)) {
         uint64_t zeros, non_zeros;
         if (!ReadRun(count - pos - offset, &zeros)) {
           return Error("run of zeros", pos);
@@ -281,16 +289,25 @@ class UnitDecoder {
   // word the run's first values where TakeValues() applies, away from the
   // end of the unit and of the string. Sets *end to where the run of
   // non-zeros ends. Returns false, having consumed nothing, otherwise
-  // (long or bad codes too).
+  // (long or bad codes too). Sets *ahead where the group ends in the word,
+  // and reads the head from it where it holds one.
   template <typename Out>
   LAPLACE_RICE_INLINE bool DecodeGroupFast(Out* out, size_t count,
                                            uint64_t offset, size_t* pos_io,
-                                           size_t* end) {
+                                           size_t* end, BitsAhead* ahead) {
+    const BitsAhead before = *ahead;
+    ahead->valid = 0;
     if (!reader_.CanPeekFast()) return false;
     const uint64_t word = reader_.PeekFast();
     uint64_t zeros, non_zeros;
     int header;
-    if (!DecodeGroupHead(word, &zeros, &non_zeros, &header)) return false;
+    // The head from the bits ahead where they hold it: the table's lookup
+    // then waits for the group before, not for the word loading.
+    const uint64_t pattern =
+        before.valid >= kGroupHeadBits ? OnTheBranch(before.bits) : word;
+    if (!DecodeGroupHead(pattern, word, &zeros, &non_zeros, &header)) {
+      return false;
+    }
     const uint64_t left = count - *pos_io;
     zeros += offset;
     if (zeros >= left || non_zeros >= left - zeros) return false;
@@ -299,18 +316,22 @@ class UnitDecoder {
     *end = pos + non_zeros + 1;
     const RiceTake take = TakeValues(word >> header, kPeekBits - header,
                                      non_zeros + 1, out + pos, count - pos);
-    reader_.Skip(header + take.bits);
+    const int used = header + take.bits;
+    reader_.Skip(used);
     *pos_io = pos + take.values;
+    ahead->bits = word >> used;
+    ahead->valid = take.values == non_zeros + 1 ? kPeekBits - used : 0;
     return true;
   }
 
   // A group's two run lengths from `word`: one lookup where the head table
   // has them, else two codes decoded. False where they do not lie wholly in
   // the word.
-  LAPLACE_RICE_INLINE bool DecodeGroupHead(uint64_t word, uint64_t* zeros,
-                                           uint64_t* non_zeros, int* bits) const {
+  LAPLACE_RICE_INLINE bool DecodeGroupHead(uint64_t pattern, uint64_t word,
+                                           uint64_t* zeros, uint64_t* non_zeros,
+                                           int* bits) const {
     if (head_table_ != nullptr) {
-      const uint32_t head = head_table_->heads[word & kGroupHeadMask];
+      const uint32_t head = head_table_->heads[pattern & kGroupHeadMask];
       if (LAPLACE_RICE_LIKELY(head != 0)) {
         *bits = static_cast<int>(head & 0xff);
         *zeros = (head >> 8) & 0xff;
