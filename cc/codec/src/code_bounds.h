@@ -43,10 +43,10 @@ inline void NineBounds(uint64_t marks, uint32_t bounds[9]) {
 // zmm14 and zmm15 are 256 and 128 bits wide, which clears their upper
 // halves; the ymm uppers it leaves are cleared (vzeroupper) with those of
 // the kernel's own AVX2 code. The clobbers name xmm14 and xmm15, which
-// both compilers take as the whole registers. clang 14 compiles the
-// decoder's loops out of line, for the baseline target (its `flatten`
-// reaches only direct calls), and there it does not protect registers
-// named as ymm: with ymm14 and ymm15 named, its build failed 5 codec tests.
+// both compilers take as the whole registers. clang 14, when it compiled
+// the decoder's loops out of line for the baseline target (before they
+// were marked always-inline), did not protect registers named as ymm
+// there: with ymm14 and ymm15 named, its build failed 5 codec tests.
 inline void CompressedBounds(uint64_t marks, U32x8& starts, U32x8& ends) {
 #if defined(__x86_64__) && defined(__GNUC__)
   alignas(64) static constexpr uint8_t kIndices[64] = {

@@ -25,6 +25,9 @@ namespace internal {
 
 // Words: the word decoder of the values of runs of non-zeros
 // (decode_rice.h), NoRiceWords where they are not decoded from words.
+// The loops are always inlined: clang's `flatten` (dispatch.cc) reaches
+// only the kernel's direct calls, and out of line they were compiled for
+// the baseline target, 1.2x to 1.7x slower (docs/benchmark.md).
 template <class Runs, class Mags, class Words>
 class UnitDecoder {
  public:
@@ -42,7 +45,7 @@ class UnitDecoder {
   // Out: int32_t, or float/double for values converted as they are stored
   // (rounding as static_cast, like tf.cast), which saves a pass over them.
   template <typename Out>
-  Status Decode(Out* out, size_t count, bool runs_of_non_zeros) {
+  LAPLACE_RICE_INLINE Status Decode(Out* out, size_t count, bool runs_of_non_zeros) {
     size_t pos = 0;
     const Status status = runs_of_non_zeros ? DecodeGroups(out, count, &pos)
                                             : DecodePairs(out, count, &pos);
@@ -66,7 +69,7 @@ class UnitDecoder {
   // from the whole string, and for each next one from the stretch before
   // (a unit's data need not be alike throughout).
   template <typename Out>
-  Status DecodePairs(Out* out, size_t count, size_t* pos_io) {
+  LAPLACE_RICE_INLINE Status DecodePairs(Out* out, size_t count, size_t* pos_io) {
     size_t pos = 0;
     bool by_words = PairWordsPay(reader_.Remaining(), count);
     while (pos < count) {
@@ -86,7 +89,7 @@ class UnitDecoder {
   // pair table first on a Backoff (a miss leaves the pair that missed to
   // the decoding of one pair).
   template <typename Out>
-  Status DecodePairsWithTable(Out* out, size_t count, size_t stop, size_t* pos_io) {
+  LAPLACE_RICE_INLINE Status DecodePairsWithTable(Out* out, size_t count, size_t stop, size_t* pos_io) {
     size_t pos = *pos_io;
     // Tried every 31 pairs at most: each miss costs a mispredicted branch.
     Backoff table_turn(table_ != nullptr, 31);
@@ -111,7 +114,7 @@ class UnitDecoder {
   // Pairs from *pos_io on until `stop` or past it: words of pairs
   // (DecodePairWords()), and one pair where a word takes none.
   template <typename Out>
-  Status DecodePairsByWords(Out* out, size_t count, size_t stop, size_t* pos_io) {
+  LAPLACE_RICE_INLINE Status DecodePairsByWords(Out* out, size_t count, size_t stop, size_t* pos_io) {
     size_t pos = *pos_io;
     while (pos < stop) {
       DecodePairWords(out, count, stop, &pos);
@@ -150,7 +153,7 @@ class UnitDecoder {
   // FORMAT.md's sequence with runs of non-zeros: groups of a run of zeros,
   // a run of non-zeros and its values.
   template <typename Out>
-  Status DecodeGroups(Out* out, size_t count, size_t* pos_io) {
+  LAPLACE_RICE_INLINE Status DecodeGroups(Out* out, size_t count, size_t* pos_io) {
     size_t pos = 0;
     uint64_t offset = 0;
     BitsAhead ahead;
@@ -395,7 +398,7 @@ class UnitDecoder {
   }
 
   // Reads a run length <= limit.
-  bool ReadRun(uint64_t limit, uint64_t* run) {
+  LAPLACE_RICE_INLINE bool ReadRun(uint64_t limit, uint64_t* run) {
     if (LAPLACE_RICE_LIKELY(reader_.CanPeekFast())) {
       int used;
       if (runs_.DecodeFast(reader_.PeekFast(), run, &used) && *run <= limit) {
@@ -407,14 +410,14 @@ class UnitDecoder {
   }
 
   template <typename Out>
-  bool ReadNonZero(Out* out) {
+  LAPLACE_RICE_INLINE bool ReadNonZero(Out* out) {
     int32_t value;
     if (!ReadNonZeroInt(&value)) return false;
     *out = static_cast<Out>(value);
     return true;
   }
 
-  bool ReadNonZeroInt(int32_t* value) {
+  LAPLACE_RICE_INLINE bool ReadNonZeroInt(int32_t* value) {
     if (LAPLACE_RICE_LIKELY(reader_.CanPeekFast())) {
       const uint64_t word = reader_.PeekFast();
       const uint64_t positive = word & 1;

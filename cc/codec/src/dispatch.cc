@@ -4,7 +4,9 @@
 // On x86-64 with GCC or clang every kernel is compiled twice: for the
 // baseline x86-64, and for x86-64-v3 (BMI2 shifts without the CL register,
 // LZCNT/TZCNT, AVX2), with `flatten` so that the whole loop below the
-// kernel is inlined into the v3 copy and gets those instructions. Decoding
+// kernel is inlined into the v3 copy and gets those instructions (clang's
+// `flatten` inlines only direct calls: the decoder's loops are marked
+// always-inline for it; the encoder's are not yet, docs/benchmark.md). Decoding
 // is compiled so per decoder type (Decode) and encoding per stretch
 // (WriteStretch), each a function of its own. The copy is chosen once per
 // process, so the library still runs on any x86-64;
