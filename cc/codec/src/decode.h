@@ -18,6 +18,7 @@
 #include "codes.h"
 #include "decode_rice.h"
 #include "decode_tables.h"
+#include "group_head.h"
 #include "laplace_rice/codec.h"
 
 namespace laplace_rice {
@@ -308,7 +309,8 @@ class UnitDecoder {
     // then waits for the group before, not for the word loading.
     const uint64_t pattern =
         before.valid >= kGroupHeadBits ? OnTheBranch(before.bits) : word;
-    if (!DecodeGroupHead(pattern, word, &zeros, &non_zeros, &header)) {
+    if (!DecodeGroupHead(head_table_, runs_, pattern, word, &zeros, &non_zeros,
+                         &header)) {
       return false;
     }
     const uint64_t left = count - *pos_io;
@@ -324,31 +326,6 @@ class UnitDecoder {
     *pos_io = pos + take.values;
     ahead->bits = word >> used;
     ahead->valid = take.values == non_zeros + 1 ? kPeekBits - used : 0;
-    return true;
-  }
-
-  // A group's two run lengths from `word`: one lookup where the head table
-  // has them, else two codes decoded. False where they do not lie wholly in
-  // the word.
-  LAPLACE_RICE_INLINE bool DecodeGroupHead(uint64_t pattern, uint64_t word,
-                                           uint64_t* zeros, uint64_t* non_zeros,
-                                           int* bits) const {
-    if (head_table_ != nullptr) {
-      const uint32_t head = head_table_->heads[pattern & kGroupHeadMask];
-      if (LAPLACE_RICE_LIKELY(head != 0)) {
-        *bits = static_cast<int>(head & 0xff);
-        *zeros = (head >> 8) & 0xff;
-        *non_zeros = head >> 16;
-        return true;
-      }
-    }
-    int zeros_used, non_zeros_used;
-    if (!runs_.DecodeFast(word, zeros, &zeros_used) ||
-        !runs_.DecodeFast(word >> zeros_used, non_zeros, &non_zeros_used) ||
-        zeros_used + non_zeros_used > kPeekBits) {
-      return false;
-    }
-    *bits = zeros_used + non_zeros_used;
     return true;
   }
 

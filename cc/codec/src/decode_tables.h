@@ -1,8 +1,7 @@
 // The decoder's lookup tables, and the loops that decode through them: for
 // the pairs (run of zeros, non-zero) of the mode without runs of
 // non-zeros, and for the values of a run of non-zeros, each giving up to 8
-// values for the next 12 bits of a string; and for the two run lengths
-// that open a group of the mode with runs of non-zeros.
+// values for the next 12 bits of a string.
 #ifndef LAPLACE_RICE_CODEC_SRC_DECODE_TABLES_H_
 #define LAPLACE_RICE_CODEC_SRC_DECODE_TABLES_H_
 
@@ -157,48 +156,6 @@ const NonZeroTable* NonZeroTableFor(const CodeParams& params, const Mags& mags) 
   static std::atomic<const NonZeroTable*> tables[kTableCodes];
   return CachedTable(tables[CodeIndex(params.magnitude_code)],
                      [&](NonZeroTable* table) { FillNonZeroTable(mags, table); });
-}
-
-// With runs of non-zeros, a group opens with two run lengths (zeros, then
-// non-zeros). Where both codes lie in the next kGroupHeadBits bits, one
-// lookup gives them both: decoded, the second code's count of zeros waits
-// on the first code's length, on the chain from one group to the next.
-// 12 bits (a 16 KiB table): with 10, the runs of 32 non-zeros and more of
-// wide data missed the table (docs/benchmark.md).
-inline constexpr int kGroupHeadBits = 12;
-inline constexpr uint64_t kGroupHeadMask = (uint64_t{1} << kGroupHeadBits) - 1;
-
-struct GroupHeadTable {
-  // Bits used | zeros << 8 | non-zeros << 16 (the non-zeros' run code, one
-  // less than the run's length); 0 where the two codes do not both fit.
-  uint32_t heads[1 << kGroupHeadBits];
-};
-
-template <class Runs>
-void FillGroupHeadTable(const Runs& runs, GroupHeadTable* table) {
-  for (uint32_t pattern = 0; pattern < (1u << kGroupHeadBits); ++pattern) {
-    uint64_t zeros, non_zeros;
-    int zeros_used, non_zeros_used;
-    table->heads[pattern] = 0;
-    if (!runs.DecodeFast(pattern, &zeros, &zeros_used) ||
-        !runs.DecodeFast(pattern >> zeros_used, &non_zeros, &non_zeros_used) ||
-        zeros_used + non_zeros_used > kGroupHeadBits) {
-      continue;
-    }
-    table->heads[pattern] = static_cast<uint32_t>(
-        (zeros_used + non_zeros_used) | zeros << 8 | non_zeros << 16);
-  }
-}
-
-// The group head table for the parameters, or null without runs of
-// non-zeros or where the shortest two run codes leave no room.
-template <class Runs>
-const GroupHeadTable* GroupHeadTableFor(const CodeParams& params, const Runs& runs) {
-  if (!params.use_run_length_for_non_zeros) return nullptr;
-  if (2 * ShortestCode(params.run_length_code) > kGroupHeadBits) return nullptr;
-  static std::atomic<const GroupHeadTable*> tables[kCodeIndices];
-  return CachedTable(tables[CodeIndex(params.run_length_code)],
-                     [&](GroupHeadTable* table) { FillGroupHeadTable(runs, table); });
 }
 
 // Stores the kPairTableElements signed bytes of `packed` as Out values.
