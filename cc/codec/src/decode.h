@@ -90,7 +90,8 @@ class UnitDecoder {
   // pair table first on a Backoff (a miss leaves the pair that missed to
   // the decoding of one pair).
   template <typename Out>
-  LAPLACE_RICE_INLINE Status DecodePairsWithTable(Out* out, size_t count, size_t stop, size_t* pos_io) {
+  LAPLACE_RICE_INLINE Status DecodePairsWithTable(Out* out, size_t count, size_t stop,
+                                                  size_t* pos_io) {
     size_t pos = *pos_io;
     // Tried every 31 pairs at most: each miss costs a mispredicted branch.
     Backoff table_turn(table_ != nullptr, 31);
@@ -115,7 +116,8 @@ class UnitDecoder {
   // Pairs from *pos_io on until `stop` or past it: words of pairs
   // (DecodePairWords()), and one pair where a word takes none.
   template <typename Out>
-  LAPLACE_RICE_INLINE Status DecodePairsByWords(Out* out, size_t count, size_t stop, size_t* pos_io) {
+  LAPLACE_RICE_INLINE Status DecodePairsByWords(Out* out, size_t count, size_t stop,
+                                                size_t* pos_io) {
     size_t pos = *pos_io;
     while (pos < stop) {
       DecodePairWords(out, count, stop, &pos);

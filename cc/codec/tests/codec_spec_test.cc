@@ -491,6 +491,37 @@ TEST(CodecSpecTest, RunsOfNonZerosRiceWordsMatchTheOracle) {
   }
 }
 
+// With runs of non-zeros, a group's two run lengths come from one lookup
+// where both codes lie in 12 bits (group_head.h), and from the bits the
+// group before ended in where it ended in its word with 12 or more to
+// spare (decode.h's BitsAhead). Groups of 1 to 3 or 1 to 40 zeros and 1
+// to 12 values, now and then runs of 20 to 80 (heads of every length about
+// 12 bits, after groups that leave every number of bits in their word), with run codes gamma and Rice 0 to 6 (6: no
+// table) and magnitudes read from words (Rice 0, 2), value by value (Rice
+// 12) and through the non-zero table (gamma); whole and damaged.
+TEST(CodecSpecTest, GroupHeadsMatchTheOracle) {
+  std::mt19937 rng(97);
+  std::geometric_distribution<int32_t> magnitude(0.3);
+  const auto run = [&rng](int most) {
+    return rng() % 12 == 0 ? 20 + static_cast<int32_t>(rng() % 61)
+                           : 1 + static_cast<int32_t>(rng() % most);
+  };
+  std::vector<int32_t> x;
+  while (x.size() < 20000) {
+    x.insert(x.end(), run(rng() % 2 ? 3 : 40), 0);
+    for (int i = run(12); i > 0; --i) {
+      const int32_t m = 1 + magnitude(rng);
+      x.push_back(rng() % 2 ? m : -m);
+    }
+  }
+  for (int run_length_code = -1; run_length_code <= 6; ++run_length_code) {
+    for (int magnitude_code : {0, 2, 12, -1}) {
+      ExpectDecodedAsTheOracleDoes(x, CodeParams{run_length_code, magnitude_code, true}, 40,
+                                   rng);
+    }
+  }
+}
+
 // Without runs of non-zeros, on wide data (5 to 24 bits a value), pairs
 // of a run of zeros (a run code where the empty run is one bit: gamma,
 // Rice 0) and a Rice-0 magnitude are decoded from peeked words
