@@ -29,19 +29,31 @@ struct GroupHeadTable {
   uint32_t heads[1 << kGroupHeadBits];
 };
 
+// The two run codes at the start of `word`, decoded one after the other;
+// false where they take more than `room` bits.
+template <class Runs>
+LAPLACE_RICE_INLINE bool DecodeTwoRuns(const Runs& runs, uint64_t word, int room,
+                                       uint64_t* zeros, uint64_t* non_zeros,
+                                       int* bits) {
+  int zeros_used, non_zeros_used;
+  if (!runs.DecodeFast(word, zeros, &zeros_used) ||
+      !runs.DecodeFast(word >> zeros_used, non_zeros, &non_zeros_used) ||
+      zeros_used + non_zeros_used > room) {
+    return false;
+  }
+  *bits = zeros_used + non_zeros_used;
+  return true;
+}
+
 template <class Runs>
 void FillGroupHeadTable(const Runs& runs, GroupHeadTable* table) {
   for (uint32_t pattern = 0; pattern < (1u << kGroupHeadBits); ++pattern) {
     uint64_t zeros, non_zeros;
-    int zeros_used, non_zeros_used;
-    table->heads[pattern] = 0;
-    if (!runs.DecodeFast(pattern, &zeros, &zeros_used) ||
-        !runs.DecodeFast(pattern >> zeros_used, &non_zeros, &non_zeros_used) ||
-        zeros_used + non_zeros_used > kGroupHeadBits) {
-      continue;
-    }
-    table->heads[pattern] = static_cast<uint32_t>(
-        (zeros_used + non_zeros_used) | zeros << 8 | non_zeros << 16);
+    int bits;
+    table->heads[pattern] =
+        DecodeTwoRuns(runs, pattern, kGroupHeadBits, &zeros, &non_zeros, &bits)
+            ? static_cast<uint32_t>(bits | zeros << 8 | non_zeros << 16)
+            : 0;
   }
 }
 
@@ -74,14 +86,7 @@ LAPLACE_RICE_INLINE bool DecodeGroupHead(const GroupHeadTable* table, const Runs
       return true;
     }
   }
-  int zeros_used, non_zeros_used;
-  if (!runs.DecodeFast(word, zeros, &zeros_used) ||
-      !runs.DecodeFast(word >> zeros_used, non_zeros, &non_zeros_used) ||
-      zeros_used + non_zeros_used > kPeekBits) {
-    return false;
-  }
-  *bits = zeros_used + non_zeros_used;
-  return true;
+  return DecodeTwoRuns(runs, word, kPeekBits, zeros, non_zeros, bits);
 }
 
 }  // namespace internal
