@@ -3,8 +3,9 @@
 // call this instead of choosing among the entry points themselves.
 //
 //   many values, threads to spare  ->  parts on the runner (EncodeParallel)
-//   otherwise                      ->  one pass into scratch memory, copied
-//                                      into the caller's allocation
+//   otherwise                      ->  one pass into scratch memory (the
+//                                      caller's or the pool's), copied into
+//                                      the caller's allocation
 //   a string that outgrows its input -> counted first, written once
 //
 // One pass beats counting first (the count costs about as much as the
@@ -18,6 +19,7 @@
 
 #include "laplace_rice/codec.h"
 #include "ranges.h"
+#include "scratch_pool.h"
 
 namespace laplace_rice {
 
@@ -80,16 +82,18 @@ Status EncodeUnit(const T* values, size_t count, const CodeParams& params,
 
   Status status = internal::ValidateCall(params, count);
   if (!status.ok()) return status;
-  EncodeBuffer own_scratch;
-  EncodeBuffer* scratch =
-      options.scratch != nullptr ? options.scratch : &own_scratch;
-  std::vector<uint8_t>& bytes = EncodeBufferAccess::Bytes(scratch);
+  internal::ScratchBytes pooled;
+  std::vector<uint8_t>& bytes =
+      options.scratch != nullptr ? EncodeBufferAccess::Bytes(options.scratch)
+                                 : *pooled.get();
   uint64_t bits = 0;
   bool fits = false;
   status = internal::WriteRangeToVector(values, 0, count, params,
                                         internal::OnePassLimit<T>(0, count),
                                         &bytes, &bits, &fits);
-  EncodeBufferAccess::SetString(scratch, 0);  // no string kept in it
+  if (options.scratch != nullptr) {
+    EncodeBufferAccess::SetString(options.scratch, 0);  // no string kept in it
+  }
   if (!status.ok()) return status;
   if (fits) {
     const size_t size = static_cast<size_t>(BytesForBits(bits));

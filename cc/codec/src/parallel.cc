@@ -15,6 +15,7 @@
 #include "kernels.h"
 #include "laplace_rice/codec.h"
 #include "ranges.h"
+#include "scratch_pool.h"
 #include "values.h"
 
 namespace laplace_rice {
@@ -181,14 +182,14 @@ Status EncodeParallel(const T* values, size_t count, const CodeParams& params,
   if (!status.ok()) return status;
   std::vector<Part> parts;
   CutParts(values, count, params, max_parts, &parts);
-  std::vector<std::vector<uint8_t>> buffers(parts.size());
+  std::vector<internal::ScratchBytes> buffers(parts.size());
   std::vector<char> fits(parts.size(), 0);
   status = RunParts(parts, run, [&](size_t i) {
     Part& part = parts[i];
     bool part_fits = false;
     const Status part_status = WriteRangeToVector(
         values, part.begin, part.end, params,
-        OnePassLimit<T>(part.begin, part.end), &buffers[i], &part.bits,
+        OnePassLimit<T>(part.begin, part.end), buffers[i].get(), &part.bits,
         &part_fits);
     fits[i] = part_fits;
     return part_status;
@@ -207,7 +208,7 @@ Status EncodeParallel(const T* values, size_t count, const CodeParams& params,
   }
   uint64_t offset = 0;
   for (size_t i = 0; i < parts.size(); ++i) {
-    internal::CopyBits(buffers[i].data(), parts[i].bits, out, offset);
+    internal::CopyBits(buffers[i].get()->data(), parts[i].bits, out, offset);
     offset += parts[i].bits;
   }
   return Status();

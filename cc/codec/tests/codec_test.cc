@@ -10,6 +10,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -607,6 +608,50 @@ TEST(CodecTest, ParallelMatchesSerial) {
   const Status status = CountBitsParallel(bad.data(), bad.size(), CodeParams{}, 4, reverse, &bits);
   EXPECT_FALSE(status.ok());
   EXPECT_NE(status.message().find("index 700"), std::string::npos) << status.message();
+}
+
+// EncodeUnit without a caller's scratch writes into memory it keeps between
+// calls (a process-wide pool): calls on several threads at once, of strings
+// longer and shorter than the memory's last use, with and without parts,
+// each get their own memory and the strings of Encode().
+TEST(CodecTest, ConcurrentEncodeUnitsMatchEncode) {
+  const ParallelRunner threads = [](size_t n, const std::function<void(size_t)>& task) {
+    std::vector<std::thread> running;
+    for (size_t i = 1; i < n; ++i) running.emplace_back(task, i);
+    task(0);
+    for (std::thread& thread : running) thread.join();
+  };
+  std::vector<std::vector<int32_t>> units;
+  std::vector<std::string> expected;
+  std::mt19937 rng(17);
+  for (int spread : {2, 30, 1, 8}) {
+    std::geometric_distribution<int32_t> magnitude(1.0 / spread);
+    std::vector<int32_t> unit(3 * kMinValuesPerPart + rng() % 1000);
+    for (int32_t& v : unit) v = (rng() % 2 ? 1 : -1) * magnitude(rng);
+    expected.push_back(EncodeOrDie(unit, CodeParams{}));
+    units.push_back(std::move(unit));
+  }
+  std::vector<std::string> failures(4);
+  threads(4, [&](size_t caller) {
+    for (size_t round = 0; round < 8; ++round) {
+      const size_t u = (caller + round) % units.size();
+      EncodeOptions options;
+      options.max_parts = round % 3 + 1;
+      options.run = threads;
+      std::string encoded;
+      const Status status = EncodeUnit(units[u].data(), units[u].size(), CodeParams{}, options,
+                                       [&](size_t size) {
+                                         encoded.assign(size, '\x55');
+                                         return reinterpret_cast<uint8_t*>(encoded.data());
+                                       });
+      if (!status.ok() || encoded != expected[u]) {
+        failures[caller] = "unit " + std::to_string(u) + " round " + std::to_string(round) +
+                           ": " + (status.ok() ? "wrong string" : status.message());
+        return;
+      }
+    }
+  });
+  for (const std::string& failure : failures) EXPECT_EQ(failure, "");
 }
 
 }  // namespace
