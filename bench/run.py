@@ -17,7 +17,9 @@ parameters `suggest_code_params` picks):
 Then the speed rows of bench/speed.py (a scale sweep of the codec, the model
 against the codec on B with .numpy(), small calls).
 Times are medians of >= 5 runs after a warm-up (3 with --quick), wall clock; ours and
-the reference alternate call by call, so that both see the same load.
+the reference alternate call by call, so that both see the same load. On B, also
+three alternating rounds of calls back to back (15 of ours with .numpy(), 3 of
+the reference's), as a training or serving loop makes them.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from workloads import (  # noqa: E402
     params_label,
     rate_overhead,
     scaling,
+    time_rounds,
     time_workload,
 )
 
@@ -117,6 +120,9 @@ def main(argv=None) -> int:
                             cmd="load", npy=path, coding_rank=rank, params=params, units_limit=limit
                         )
                     )
+                rounds = None
+                if reference and name == "B":
+                    rounds = time_rounds(tf, x, params, reference)
                 timed = time_workload(tf, x, rank, params, repeats, reference)
                 ours = timed["ours"]
                 row = dict(
@@ -138,6 +144,8 @@ def main(argv=None) -> int:
                         compress_beside_bits_meps=meps(x.size, ours["compress_beside_bits_s"]),
                     ),
                 )
+                if rounds:
+                    row["rounds"] = rounds
                 rows.append(row)
                 if timed["reference"]:
                     add_reference(row, timed["reference"])

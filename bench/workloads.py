@@ -105,6 +105,44 @@ def time_workload(tf, x: np.ndarray, rank: int, params: dict, repeats: int, refe
     return dict(ours=ours, reference=ref)
 
 
+def time_rounds(tf, x: np.ndarray, params: dict, reference, rounds: int = 3) -> dict:
+    """Ours and the reference in alternating rounds, as a training or serving
+    loop calls them: in each round ours 15 calls back to back after one
+    untimed call (the model with .numpy()), then the reference's 3 calls; per round the ratio of the
+    medians, and the median of the rounds' ratios. The call-by-call timings
+    of time_workload() start each call of ours after an idle wait, which on
+    this machine's virtual cores slows a 4 ms call by up to 2x
+    (docs/benchmark.md, "Why B's compress is slow in some calls")."""
+    import laplace_rice
+
+    model = laplace_rice.LaplaceEntropyModel(1, bottleneck_dtype=tf.float32, **params)
+    bottleneck = tf.constant(x)
+    strings = model.compress(bottleneck)
+    ours_fns = dict(
+        compress=lambda: model.compress(bottleneck).numpy(),
+        decompress=lambda: model.decompress(strings, x.shape).numpy(),
+    )
+    out = {}
+    for op, fn in ours_fns.items():
+        ours_s, theirs_s = [], []
+        for _ in range(rounds):
+            ours_s.append(median_seconds(fn, 15)[0])
+            reference.wait_until_idle()
+            theirs_s.append(
+                statistics.median(
+                    reference.command(dict(cmd="time", op=op))["seconds"] for _ in range(3)
+                )
+            )
+        ratios = [theirs / ours for ours, theirs in zip(ours_s, theirs_s, strict=True)]
+        out[op] = dict(
+            ours_s=ours_s,
+            reference_s=theirs_s,
+            ratios=ratios,
+            median_ratio=statistics.median(ratios),
+        )
+    return out
+
+
 def scaling(tf, sizes_mi: list[int], repeats: int) -> list[dict]:
     """ns/element of one unit per size: the best of `repeats` runs (the least
     disturbed by other processes; medians are in the JSON too)."""
