@@ -1,4 +1,4 @@
-// When the decoder tries a fast path that may miss (decode.h).
+// When the decoder tries a fast path that may miss (decode_pairs.h).
 #ifndef LAPLACE_RICE_CODEC_SRC_BACKOFF_H_
 #define LAPLACE_RICE_CODEC_SRC_BACKOFF_H_
 

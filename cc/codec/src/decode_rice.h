@@ -282,8 +282,8 @@ LAPLACE_RICE_INLINE RiceTake TakeRiceLanes(uint64_t word, int k, int room,
   return RiceTake{taken, bits};
 }
 
-// The word decoders as types, for UnitDecoder: Take() decodes as
-// TakeRiceValues<kValues>() does, in vector lanes where kLanes
+// The word decoders as types, for CodeReader (decode_codes.h): Take()
+// decodes as TakeRiceValues<kValues>() does, in vector lanes where kLanes
 // (TakeRiceLanes()), and stores kStores values; NoRiceWords where the
 // values are not decoded from words (gamma, k > kMaxWordRice).
 template <int kValues, bool kLanes>

@@ -494,9 +494,9 @@ TEST(CodecSpecTest, RunsOfNonZerosRiceWordsMatchTheOracle) {
 // With runs of non-zeros, a group's two run lengths come from one lookup
 // where both codes lie in 12 bits (group_head.h), and from the bits the
 // group before ended in where it ended in its word with 12 or more to
-// spare (decode.h's BitsAhead). Groups of 1 to 3 or 1 to 40 zeros and 1
-// to 12 values, now and then runs of 20 to 80 (heads of every length about
-// 12 bits, after groups that leave every number of bits in their word),
+// spare (decode_groups.h's BitsAhead). Groups of 1 to 3 or 1 to 40 zeros
+// and 1 to 12 values, now and then runs of 20 to 80 (heads of every length
+// about 12 bits, after groups that leave every number of bits in their word),
 // with run codes gamma and Rice 0 to 6 (6: no table) and magnitudes read
 // from words (Rice 0, 2), value by value (Rice 12) and through the non-zero
 // table (gamma); whole and damaged.
