@@ -1,12 +1,11 @@
 // Memory for the codec's one-pass writes (EncodeUnit's single pass without
 // a caller's EncodeBuffer, EncodeParallel's parts), kept between calls.
-// Fresh memory costs a page fault per 4 KiB page on its first touch: on the
-// machine of docs/benchmark.md the faults of a 2 MiB string's scratch cost
-// 2 ms, a third of its write, and made timings of the same call bimodal
-// (the C library's allocator hands large blocks back, or keeps them, by
-// what was freed before). A caller's threads come and go (Python's) or are
-// not ours (TensorFlow's), so the pool is one for the process, not one per
-// thread.
+// Fresh memory costs a page fault per 4 KiB page on its first touch, and
+// glibc maps large blocks fresh (unless frees before raised its threshold):
+// in a C++ program on the machine of docs/benchmark.md the faults of a
+// 2 MiB string's scratch cost 2 ms, a third of its write. A caller's
+// threads come and go (Python's) or are not ours (TensorFlow's), so the
+// pool is one for the process, not one per thread.
 #ifndef LAPLACE_RICE_CODEC_SRC_SCRATCH_POOL_H_
 #define LAPLACE_RICE_CODEC_SRC_SCRATCH_POOL_H_
 
