@@ -196,8 +196,9 @@ LAPLACE_RICE_API Status EncodeToBuffer(const T* values, size_t count,
 // when each part starts after a non-zero (and, with runs of non-zeros,
 // before a zero). These functions cut a unit into up to `max_parts` such
 // parts and count (CountBitsParallel) or encode (EncodeParallel) them on
-// `run`. EncodeParallel writes each part in one pass into memory of its own
-// (about the string's size in all) and joins the parts into the string; it
+// `run`. EncodeParallel writes each part in one pass into scratch memory
+// (about the string's size in all; the codec keeps up to 64 MiB of it
+// between calls) and joins the parts into the string; it
 // counts first instead when a part's string outgrows the part's input. The
 // result is byte-identical to Encode().
 
@@ -276,7 +277,8 @@ struct EncodeOptions {
   // limit.
   OutputBudget* budget = nullptr;
   // Memory for the one-pass write, reused between calls (one per thread);
-  // null: memory of the call's own.
+  // null: memory the codec keeps between calls (at most 64 MiB for the
+  // process, shared by its threads).
   EncodeBuffer* scratch = nullptr;
 };
 
