@@ -8,11 +8,18 @@ namespace laplace_rice {
 namespace internal {
 namespace {
 
+// Never waits for its lock: a caller that finds it taken uses memory of its
+// own instead. So no caller ever blocks on another, and a child process
+// forked while a thread of its parent held the lock cannot hang on it.
 class Pool {
  public:
+  // Room for every buffer kept: Give() allocates nothing (it runs in a
+  // destructor).
+  Pool() { buffers_.reserve(kPooledBuffers); }
+
   std::vector<uint8_t> Take() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (buffers_.empty()) return {};
+    std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
+    if (!lock.owns_lock() || buffers_.empty()) return {};
     std::vector<uint8_t> bytes = std::move(buffers_.back());
     buffers_.pop_back();
     held_ -= bytes.capacity();
@@ -24,15 +31,11 @@ class Pool {
   void Give(std::vector<uint8_t>&& bytes) {
     const size_t size = bytes.capacity();
     if (size == 0 || size > kPooledBytes / 2) return;
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
+    if (!lock.owns_lock()) return;
     if (buffers_.size() >= kPooledBuffers || held_ + size > kPooledBytes) return;
     held_ += size;
     buffers_.push_back(std::move(bytes));
-  }
-
-  size_t held() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return held_;
   }
 
  private:
@@ -53,8 +56,6 @@ Pool& ThePool() {
 ScratchBytes::ScratchBytes() : bytes_(ThePool().Take()) {}
 
 ScratchBytes::~ScratchBytes() { ThePool().Give(std::move(bytes_)); }
-
-size_t PooledScratchBytes() { return ThePool().held(); }
 
 }  // namespace internal
 }  // namespace laplace_rice

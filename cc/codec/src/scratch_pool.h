@@ -40,9 +40,6 @@ class ScratchBytes {
   std::vector<uint8_t> bytes_;
 };
 
-// The bytes the pool holds now (for tests).
-size_t PooledScratchBytes();
-
 }  // namespace internal
 }  // namespace laplace_rice
 
