@@ -108,8 +108,9 @@ def time_workload(tf, x: np.ndarray, rank: int, params: dict, repeats: int, refe
 def time_rounds(tf, x: np.ndarray, params: dict, reference, rounds: int = 3) -> dict:
     """Ours and the reference in alternating rounds, as a training or serving
     loop calls them: in each round ours 15 calls back to back after one
-    untimed call (the model with .numpy()), then the reference's 3 calls; per round the ratio of the
-    medians, and the median of the rounds' ratios. The call-by-call timings
+    untimed call (the model with .numpy()), then the reference's 3 calls;
+    per round the ratio of the medians, and the median of the rounds'
+    ratios. The call-by-call timings
     of time_workload() start each call of ours after an idle wait, which on
     this machine's virtual cores slows a 4 ms call by up to 2x
     (docs/benchmark.md, "Why B's compress is slow in some calls")."""

@@ -64,6 +64,14 @@ inline uint64_t RiceZeroCodeEnds(uint64_t bits) {
   return (even_runs & kEvenBits) | (odd_runs & ~kEvenBits);
 }
 
+// How many of the first `taken` codes end within `room` bits, where
+// bounds[i] is the bits of the codes before code i (they grow code by
+// code): the codes a word decoder takes where not all it wanted fit.
+inline size_t CodesWithin(const uint32_t* bounds, size_t taken, int room) {
+  while (taken > 0 && static_cast<int>(bounds[taken]) > room) --taken;
+  return taken;
+}
+
 // The vector instructions of a kernel's word decoders (dispatch.cc compiles
 // one kernel per set): none (TakeRiceValues' scalar code), AVX2 lanes, and
 // AVX2 lanes with the codes' bounds from AVX-512 VBMI2's byte compress.
@@ -173,7 +181,7 @@ LAPLACE_RICE_INLINE RiceTake TakeRiceZeroValues(uint64_t word, int room,
   auto bits = static_cast<int>(bounds[taken]);
   // With no end left, 63 > room: the code is not taken.
   if (bits > room) {
-    while (taken > 0 && static_cast<int>(bounds[taken]) > room) --taken;
+    taken = CodesWithin(bounds, taken, room);
     if (taken == 0) return RiceTake{0, 0};
     bits = static_cast<int>(bounds[taken]);
   }
@@ -294,8 +302,7 @@ LAPLACE_RICE_INLINE RiceTake TakeRiceLanes(uint64_t word, int k, int room,
   auto bits = static_cast<int>(wanted > kValues ? start : bounds[taken]);
   size_t fit = taken;
   if (bits > room) {
-    // The codes that fit (the bounds grow code by code).
-    while (fit > 0 && static_cast<int>(bounds[fit]) > room) --fit;
+    fit = CodesWithin(bounds, taken, room);
     if (fit == 0) return RiceTake{0, 0};
     bits = static_cast<int>(bounds[fit]);
   }

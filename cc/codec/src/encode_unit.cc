@@ -13,6 +13,7 @@
 // is taken from the budget before anything of that size is allocated.
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -82,10 +83,12 @@ Status EncodeUnit(const T* values, size_t count, const CodeParams& params,
 
   Status status = internal::ValidateCall(params, count);
   if (!status.ok()) return status;
-  internal::ScratchBytes pooled;
+  // The pool's memory only without the caller's (a batch's many small
+  // units pass theirs).
+  std::optional<internal::ScratchBytes> pooled;
   std::vector<uint8_t>& bytes =
       options.scratch != nullptr ? EncodeBufferAccess::Bytes(options.scratch)
-                                 : *pooled.get();
+                                 : *pooled.emplace().get();
   uint64_t bits = 0;
   bool fits = false;
   status = internal::WriteRangeToVector(values, 0, count, params,

@@ -34,7 +34,6 @@ class ScratchBytes {
   ScratchBytes& operator=(ScratchBytes&&) = delete;
 
   std::vector<uint8_t>* get() { return &bytes_; }
-  const std::vector<uint8_t>& operator*() const { return bytes_; }
 
  private:
   std::vector<uint8_t> bytes_;
